@@ -1,0 +1,122 @@
+import pg from 'pg'
+import type { Logger } from '../log/logger.js'
+
+/** What stores need: a pool, a transaction's client, or the Database itself. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>
+}
+export type QueryResultRow = pg.QueryResultRow
+
+export interface DatabaseOptions {
+  url: string
+  /** Connections this instance may hold; small, because every replica of every service shares one server. */
+  maxConnections?: number
+  /** A statement running longer than this is cancelled by the server. */
+  statementTimeoutMs?: number
+  applicationName?: string
+  log?: Logger
+}
+
+const DEFAULTS = {
+  maxConnections: 5,
+  // Requests have deadlines of a few seconds; a query that outlives them only holds locks.
+  statementTimeoutMs: 10_000,
+  // Fail fast when the server is unreachable instead of queueing behind a dead socket.
+  connectionTimeoutMs: 3_000,
+  idleTimeoutMs: 30_000,
+}
+
+/** A service's own database: a pool, transactions, and a readiness probe. */
+export class Database {
+  readonly pool: pg.Pool
+  private readonly log: Logger | undefined
+
+  constructor(options: DatabaseOptions) {
+    this.log = options.log
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? DEFAULTS.maxConnections,
+      connectionTimeoutMillis: DEFAULTS.connectionTimeoutMs,
+      idleTimeoutMillis: DEFAULTS.idleTimeoutMs,
+      application_name: options.applicationName,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs,
+    })
+    // An idle connection that the server drops must not crash the process.
+    this.pool.on('error', (error) => this.log?.warn({ err: error }, 'idle database connection failed'))
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(text, params)
+  }
+
+  /** Runs `work` in one transaction; commits on return, rolls back on throw. */
+  async tx<T>(
+    work: (client: pg.PoolClient) => Promise<T>,
+    isolation?: 'serializable' | 'repeatable read',
+  ): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}` : 'BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  /** True when a trivial query answers within the timeout. */
+  async ping(timeoutMs = 1_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs)
+    })
+    const probe = this.pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    )
+    try {
+      return await Promise.race([probe, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+}
+
+/** Waits until the database answers, with capped exponential backoff, or gives up after `timeoutMs`. */
+export async function waitForDatabase(db: Database, timeoutMs: number, log?: Logger): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let delay = 100
+  let lastError: unknown
+  for (;;) {
+    try {
+      await db.query('SELECT 1')
+      return
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() + delay > deadline) {
+      throw new Error(`database unreachable after ${timeoutMs} ms: ${describe(lastError)}`)
+    }
+    log?.warn({ retryInMs: delay, reason: describe(lastError) }, 'waiting for the database')
+    await new Promise((r) => setTimeout(r, delay))
+    delay = Math.min(delay * 2, 2_000)
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,80 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { v7 as uuidv7 } from 'uuid'
+import { KitErrors } from '../errors/kit-errors.js'
+import type { Logger } from '../log/logger.js'
+import { AccessLog } from './access-log.js'
+import { PROBLEM_CONTENT_TYPE, problemFromError, toTrellisError } from './problem.js'
+
+/** The correlation id header: taken from the request when well-formed, added otherwise, echoed in the response. */
+export const REQUEST_ID_HEADER = 'x-request-id'
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export interface HttpAppOptions {
+  log: Logger
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number
+  /** Requests to these paths log at debug instead of info (probes, heartbeats). */
+  quietPaths?: RegExp
+}
+
+const DEFAULTS = {
+  bodyLimit: 1_048_576,
+  // Keep-alive sockets idle longer than this are closed by the server; upstream
+  // clients (gateway, other services) keep theirs shorter, so they never reuse a closing socket.
+  keepAliveTimeoutMs: 72_000,
+}
+
+const QUIET_PATHS = /^\/(health|metrics)(\/|$)/
+
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header
+  return value !== undefined && VALID_REQUEST_ID.test(value) ? value : uuidv7()
+}
+
+/**
+ * A Fastify instance with the conventions every Trellis process shares:
+ * correlation ids, one access-log line a request, problem+json for every
+ * error (no stack trace or internal message ever leaves the process).
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    logController: new AccessLog(options.quietPaths ?? QUIET_PATHS),
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+    keepAliveTimeout: DEFAULTS.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const trellisError = toTrellisError(error)
+    const problem = problemFromError(trellisError, `urn:trellis:request:${request.id}`, request.id)
+    if (problem.status >= 500 && problem.code === KitErrors.internal.code) {
+      request.log.error({ err: error }, 'request failed')
+    } else {
+      request.log.info(
+        { code: problem.code, status: problem.status, detail: problem.detail },
+        'request rejected',
+      )
+    }
+    if (problem.status === 503 || problem.status === 429) reply.header('retry-after', '1')
+    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(problem)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    const error = KitErrors.routeNotFound(request.method, path.length > 200 ? `${path.slice(0, 200)}…` : path)
+    const problem = problemFromError(error, `urn:trellis:request:${request.id}`, request.id)
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(problem)
+  })
+
+  return app
+}

@@ -1,0 +1,44 @@
+import { type LevelWithSilent, type Logger, pino } from 'pino'
+
+export type { Logger }
+
+export interface LoggerOptions {
+  service: string
+  instance: string
+  level?: LevelWithSilent
+  /** Where lines go; stdout by default (the control loop or a cluster agent collects it). */
+  destination?: NodeJS.WritableStream
+}
+
+/**
+ * Paths never written to logs. Tokens, passwords and cookies are removed
+ * wherever a caller logs a request or a body by mistake.
+ */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+]
+
+/** One JSON object a line, with `service`, `instance`, a level name and ISO time. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: options.service, instance: options.instance },
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  )
+}

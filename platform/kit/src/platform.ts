@@ -1,0 +1,54 @@
+// What the platform's own processes (registry, gateway, control loop) share
+// with the kit. Services import `@trellis/kit`, not this.
+
+export {
+  ConfigErrors,
+  defineSettings,
+  envName,
+  loadSettings,
+  type SettingsOf,
+  setting,
+} from './config/settings.js'
+export { Database, waitForDatabase } from './db/database.js'
+export {
+  checksum,
+  loadMigrations,
+  type Migration,
+  MigrationErrors,
+  migrate,
+  planMigrations,
+} from './db/migrations.js'
+export { defineError, errorCatalogue, isTrellisError, TrellisError } from './errors/define-error.js'
+export { KitErrors } from './errors/kit-errors.js'
+export { registerHealthRoutes } from './health/health-routes.js'
+export { cached, Readiness } from './health/readiness.js'
+export { createHttpApp, REQUEST_ID_HEADER, requestIdFrom } from './http/create-app.js'
+export {
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemFromError,
+  toProblem,
+  toTrellisError,
+} from './http/problem.js'
+export { createLogger, type Logger } from './log/logger.js'
+export type {
+  CatalogSnapshot,
+  InstanceMetadata,
+  InstanceRecord,
+  Lease,
+  Registration,
+  RouteInfo,
+} from './registry/instance.js'
+export { RegistrationKeeper } from './registry/registration.js'
+export { RegistryClient, RegistryErrors } from './registry/registry-client.js'
+export { ServiceDirectory } from './registry/service-directory.js'
+export { describeListenError, installShutdownHandlers } from './service/process-signals.js'
+export { EXIT_CONFIG } from './service/run-service.js'
+export {
+  DEFAULT_PORTS,
+  loadTopology,
+  parseTopology,
+  type ServiceSpec,
+  type Topology,
+  TopologyErrors,
+} from './topology/topology.js'

@@ -1,0 +1,47 @@
+/** What an instance tells the registry about itself. */
+export interface Registration {
+  service: string
+  id: string
+  host: string
+  port: number
+  version: string
+  metadata: InstanceMetadata
+}
+
+export interface InstanceMetadata {
+  /** The routes the instance serves, with their access; the gateway forwards only public ones. */
+  routes?: RouteInfo[]
+  pid?: number
+  startedAt?: string
+  [key: string]: unknown
+}
+
+export interface RouteInfo {
+  method: string
+  url: string
+  access: 'public' | 'internal'
+}
+
+/** What the registry says about an instance. */
+export interface InstanceRecord extends Registration {
+  status: 'UP'
+  url: string
+  registeredAt: string
+  lastHeartbeatAt: string
+}
+
+export interface Lease {
+  ttlMs: number
+  heartbeatIntervalMs: number
+}
+
+export interface CatalogSnapshot {
+  /** Grows by one with every change; a watcher passes it back to wait for the next. */
+  index: number
+  services: Record<string, InstanceRecord[]>
+  /**
+   * True for one lease period after the registry started: instances are still
+   * coming back, so a watcher keeps the ones it knew that are not listed yet.
+   */
+  warmingUp?: boolean
+}

@@ -1,0 +1,46 @@
+import type { SettingSpecs, SettingsDefinition, SettingsOf } from '../config/settings.js'
+import type { Database } from '../db/database.js'
+import type { Logger } from '../log/logger.js'
+import type { AnyRoute } from './define-route.js'
+
+/** What a service's code is given once the kit has set the instance up. */
+export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
+  name: string
+  instanceId: string
+  version: string
+  log: Logger
+  settings: SettingsOf<S>
+  /** The service's own database; present when the definition declares one. */
+  db: Database
+}
+
+export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
+  name: string
+  version?: string
+  description?: string
+  /** Typed settings, read from the environment at start. */
+  settings?: SettingsDefinition<S>
+  /** Services this one calls. Informational for now; the call client and the console read it. */
+  dependsOn?: string[]
+  /** The service's own database: its migrations (`V<n>__*.sql`) and local seed data (`S<n>__*.sql`). */
+  database?: { migrations: URL | string; seeds?: URL | string }
+  routes: (context: ServiceContext<S>) => AnyRoute[]
+  /** Runs after migrations, before the instance listens. */
+  onStart?: (context: ServiceContext<S>) => Promise<void> | void
+  /** Runs after the instance stopped serving, before its pools close. */
+  onStop?: (context: ServiceContext<S>) => Promise<void> | void
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,30}$/
+
+/** Declares a service: its name, settings, database, routes and hooks in one object. */
+export function defineService<S extends SettingSpecs = SettingSpecs>(
+  definition: ServiceDefinition<S>,
+): ServiceDefinition<S> {
+  if (!NAME.test(definition.name)) {
+    throw new Error(
+      `service name ${JSON.stringify(definition.name)} must be lower-case letters, digits and dashes`,
+    )
+  }
+  return definition
+}

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import swagger from '@fastify/swagger'
+import type { FastifyInstance } from 'fastify'
+import {
+  ConfigErrors,
+  describeSettings,
+  loadSettings,
+  type SettingSpecs,
+  type SettingsOf,
+} from '../config/settings.js'
+import { Database, waitForDatabase } from '../db/database.js'
+import { KIT_MIGRATIONS, purgeIdempotencyKeys } from '../db/idempotency.js'
+import { loadMigrations, migrate } from '../db/migrations.js'
+import { isTrellisError } from '../errors/define-error.js'
+import { registerHealthRoutes } from '../health/health-routes.js'
+import { cached, Readiness } from '../health/readiness.js'
+import { createHttpApp } from '../http/create-app.js'
+import { createLogger, type Logger } from '../log/logger.js'
+import type { RouteInfo } from '../registry/instance.js'
+import { RegistrationKeeper } from '../registry/registration.js'
+import { RegistryClient } from '../registry/registry-client.js'
+import type { ServiceContext, ServiceDefinition } from './define-service.js'
+import { describeListenError, installShutdownHandlers } from './process-signals.js'
+import { RuntimeSettings } from './runtime-settings.js'
+
+export interface RunOptions {
+  /** Where settings come from; `process.env` by default. */
+  env?: Record<string, string | undefined>
+  /** Install SIGTERM/SIGINT handlers and exit the process after stopping. True for `main.ts`, false in tests. */
+  ownProcess?: boolean
+  /** Log destination (tests may silence or capture it). */
+  logDestination?: NodeJS.WritableStream
+}
+
+export interface RunningService {
+  name: string
+  instanceId: string
+  url: string
+  port: number
+  app: FastifyInstance
+  context: ServiceContext
+  /** Deregisters, drains and closes; safe to call more than once. */
+  stop(reason?: string): Promise<void>
+}
+
+/** Exit code for configuration and migration errors: restarting will not help (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78
+
+/**
+ * Starts one instance of a service: settings, logger, database and
+ * migrations, HTTP routes with health endpoints, listening, registration.
+ * The order is fixed: the instance becomes discoverable only when it can serve.
+ */
+export async function runService<S extends SettingSpecs>(
+  definition: ServiceDefinition<S>,
+  options: RunOptions = {},
+): Promise<RunningService> {
+  const env = options.env ?? process.env
+  const runtime = loadSettings(RuntimeSettings, env)
+  const settings = definition.settings
+    ? loadSettings(definition.settings, env, definition.name)
+    : ({} as SettingsOf<S>)
+  const instanceId = runtime.instanceId || `${definition.name}-${randomBytes(3).toString('hex')}`
+  const version = definition.version ?? '0.0.0'
+  const startedAt = new Date().toISOString()
+  const log = createLogger({
+    service: definition.name,
+    instance: instanceId,
+    level: runtime.logLevel,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  })
+  log.info(
+    {
+      settings: definition.settings ? describeSettings(definition.settings, settings) : {},
+      env: runtime.env,
+      pid: process.pid,
+    },
+    'starting',
+  )
+
+  const readiness = new Readiness()
+  const db = definition.database
+    ? await openDatabase(definition.name, definition.database, runtime, log, instanceId)
+    : undefined
+  if (db)
+    readiness.add(
+      'database',
+      cached(async () => ({ ok: await db.ping(1_000) }), 1_000),
+    )
+
+  const context: ServiceContext<S> = {
+    name: definition.name,
+    instanceId,
+    version,
+    log,
+    settings,
+    get db(): Database {
+      if (!db) throw new Error(`service ${definition.name} declares no database`)
+      return db
+    },
+  }
+
+  const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })
+  await app.register(swagger, {
+    openapi: { info: { title: definition.name, version, description: definition.description ?? '' } },
+  })
+  const routes: RouteInfo[] = registerHealthRoutes(app, readiness, {
+    service: definition.name,
+    instance: instanceId,
+    version,
+    startedAt,
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
+  for (const route of definition.routes(context)) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: { ...route.schema, summary: route.summary, tags: route.tags ?? [definition.name] },
+      handler: route.handler as never,
+    })
+    routes.push({ method: route.method, url: route.url, access: route.access ?? 'public' })
+  }
+
+  await definition.onStart?.(context)
+  try {
+    await app.listen({ host: runtime.host, port: runtime.port })
+  } catch (error) {
+    await db?.close()
+    throw new Error(describeListenError(error, runtime.port, 'TRELLIS_PORT'))
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : runtime.port
+  const host =
+    runtime.advertiseHost ||
+    (runtime.host === '0.0.0.0' || runtime.host === '::' ? '127.0.0.1' : runtime.host)
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  log.info({ port, url }, 'listening')
+  // Tell a supervising control loop where we listen (no-op when not spawned with IPC).
+  process.send?.({ type: 'trellis:listening', port, instanceId })
+
+  let keeper: RegistrationKeeper | undefined
+  if (runtime.registryUrl) {
+    keeper = new RegistrationKeeper(
+      new RegistryClient(runtime.registryUrl),
+      {
+        service: definition.name,
+        id: instanceId,
+        host,
+        port,
+        version,
+        metadata: { routes, pid: process.pid, startedAt },
+      },
+      log,
+    )
+    readiness.add('registry', () => ({
+      ok: keeper!.registered,
+      ...(keeper!.registered ? {} : { detail: 'not registered yet' }),
+    }))
+    keeper.start()
+  }
+
+  const purgeTimer = db
+    ? setInterval(() => void purgeIdempotencyKeys(db).catch(() => undefined), 3_600_000).unref()
+    : undefined
+
+  let stopping: Promise<void> | undefined
+  const stop = (reason = 'stop requested'): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'stopping')
+      readiness.drain()
+      clearInterval(purgeTimer)
+      await keeper?.stop()
+      if (keeper && runtime.deregisterDelayMs > 0) await sleep(runtime.deregisterDelayMs)
+      await closeWithin(app, runtime.drainTimeoutMs, log)
+      await Promise.resolve(definition.onStop?.(context)).catch((error) =>
+        log.error({ err: error }, 'onStop failed'),
+      )
+      await db?.close()
+      log.info('stopped')
+    })()
+    return stopping
+  }
+
+  if (options.ownProcess) installShutdownHandlers(stop, log)
+  return { name: definition.name, instanceId, url, port, app, context: context as ServiceContext, stop }
+}
+
+async function openDatabase(
+  name: string,
+  database: NonNullable<ServiceDefinition['database']>,
+  runtime: SettingsOf<typeof RuntimeSettings.specs>,
+  log: Logger,
+  instanceId: string,
+): Promise<Database> {
+  if (!runtime.databaseUrl) {
+    throw ConfigErrors.invalid(`service ${name} declares a database but TRELLIS_DATABASE_URL is not set`)
+  }
+  const db = new Database({
+    url: runtime.databaseUrl,
+    maxConnections: runtime.dbPoolMax,
+    applicationName: instanceId,
+    log,
+  })
+  await waitForDatabase(db, runtime.startupTimeoutMs, log)
+  await migrate(db, KIT_MIGRATIONS, { namespace: 'kit', log })
+  const migrations = await loadMigrations(toPath(database.migrations), 'V')
+  const result = await migrate(db, migrations, { namespace: 'service', log })
+  log.info({ applied: result.applied.length, total: migrations.length }, 'migrations up to date')
+  if (runtime.seed && database.seeds) {
+    const seeds = await loadMigrations(toPath(database.seeds), 'S')
+    const seeded = await migrate(db, seeds, { namespace: 'seed', strict: false, log })
+    if (seeded.applied.length > 0) log.info({ applied: seeded.applied }, 'seed data applied')
+  }
+  return db
+}
+
+function toPath(location: URL | string): string {
+  return location instanceof URL ? fileURLToPath(location) : location
+}
+
+async function closeWithin(app: FastifyInstance, timeoutMs: number, log: Logger): Promise<void> {
+  const timer = setTimeout(() => {
+    log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections')
+    app.server.closeAllConnections()
+  }, timeoutMs)
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Entry point for `src/main.ts`: runs the service as this process, exiting with a clear message on failure. */
+export async function main<S extends SettingSpecs>(definition: ServiceDefinition<S>): Promise<void> {
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service: definition.name, msg: 'uncaught exception', err: { message: error.message, stack: error.stack } })}\n`,
+    )
+    process.exit(1)
+  })
+  try {
+    await runService(definition, { ownProcess: true })
+  } catch (error) {
+    const config = isTrellisError(error) && /^TRELLIS_(CONFIG|MIGRATION)_/.test(error.code)
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service: definition.name, time: new Date().toISOString(), msg: `cannot start: ${message}`, ...(isTrellisError(error) ? { code: error.code } : {}) })}\n`,
+    )
+    process.exit(config ? EXIT_CONFIG : 1)
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,71 @@
+import { Type } from 'typebox'
+import { defineSettings, setting } from '../config/settings.js'
+
+/** What every instance reads from its environment; the control loop (or a Deployment) sets them. */
+export const RuntimeSettings = defineSettings({
+  env: setting(
+    Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')]),
+    'development',
+    'Where the instance runs; production refuses test-only switches.',
+    { env: 'TRELLIS_ENV' },
+  ),
+  instanceId: setting(
+    Type.String({ pattern: '^[A-Za-z0-9._-]{0,100}$' }),
+    '',
+    'Instance id; random when empty.',
+  ),
+  host: setting(Type.String({ minLength: 1 }), '127.0.0.1', 'Address to listen on.'),
+  port: setting(Type.Integer({ minimum: 0, maximum: 65535 }), 0, 'Port to listen on; 0 takes any free port.'),
+  advertiseHost: setting(
+    Type.String(),
+    '',
+    'Host other processes use to reach this instance; the listen host when empty.',
+  ),
+  registryUrl: setting(
+    Type.String(),
+    '',
+    'Registry base URL; empty runs without registering (tests, one-off runs).',
+  ),
+  databaseUrl: setting(Type.String(), '', "The service's own database URL.", { secret: true }),
+  dbPoolMax: setting(
+    Type.Integer({ minimum: 1, maximum: 100 }),
+    5,
+    'Database connections this instance may hold.',
+  ),
+  seed: setting(
+    Type.Boolean(),
+    false,
+    'Apply seed data (S<n>__*.sql) after migrations; the local system turns it on.',
+  ),
+  logLevel: setting(
+    Type.Union([
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ]),
+    'info',
+    'Lowest level written to the log.',
+  ),
+  bodyLimitBytes: setting(Type.Integer({ minimum: 1024 }), 1_048_576, 'Largest request body accepted.'),
+  // In-flight requests get this long to finish on shutdown; the control loop waits a little longer before SIGKILL.
+  drainTimeoutMs: setting(
+    Type.Integer({ minimum: 0 }),
+    10_000,
+    'Bound on draining in-flight requests at shutdown.',
+  ),
+  // Long enough for watchers (gateway, clients) to drop this instance before it stops accepting.
+  deregisterDelayMs: setting(
+    Type.Integer({ minimum: 0 }),
+    200,
+    'Pause between deregistering and closing the listener.',
+  ),
+  startupTimeoutMs: setting(
+    Type.Integer({ minimum: 1000 }),
+    60_000,
+    'How long to wait for the database at start.',
+  ),
+})
