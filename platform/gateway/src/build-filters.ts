@@ -1,0 +1,57 @@
+import type { ServiceDirectory, Topology } from '@trellis/kit/platform'
+import { RoundRobinBalancer } from './balancer.js'
+import { correlationId } from './filters/correlation-id.js'
+import type { GatewayFilter } from './filters/filter.js'
+import { health } from './filters/health.js'
+import { pathGuard } from './filters/path-guard.js'
+import { problemResponse } from './filters/problem-response.js'
+import { proxy } from './filters/proxy.js'
+import { responseHeaders } from './filters/response-headers.js'
+import { routeMatch } from './filters/route-match.js'
+import { PublicRoutes } from './public-routes.js'
+import { RouteTable } from './route-table.js'
+import { Upstreams } from './upstreams.js'
+
+export interface FilterDeps {
+  topology: Topology
+  directory: ServiceDirectory
+  upstreamConnections: number
+}
+
+/** Builds the configured chain by name; an unknown name fails the start, not the first request. */
+export function buildFilters(
+  names: string[],
+  deps: FilterDeps,
+): { filters: GatewayFilter[]; upstreams: Upstreams } {
+  const table = RouteTable.fromTopology(deps.topology)
+  const publicRoutes = new PublicRoutes()
+  const upstreams = new Upstreams(deps.upstreamConnections)
+  deps.directory.on('change', (snapshot) => {
+    publicRoutes.update(snapshot.services)
+    upstreams.retain(
+      new Set(
+        Object.values(snapshot.services)
+          .flat()
+          .map((i) => i.url),
+      ),
+    )
+  })
+  const available: Record<string, () => GatewayFilter> = {
+    'correlation-id': () => correlationId,
+    health: () => health(deps.directory),
+    'path-guard': () => pathGuard,
+    'route-match': () => routeMatch(table, publicRoutes),
+    proxy: () => proxy({ directory: deps.directory, balancer: new RoundRobinBalancer(), upstreams }),
+    'response-headers': () => responseHeaders,
+    'problem-response': () => problemResponse,
+  }
+  const filters = names.map((name) => {
+    const make = available[name]
+    if (!make)
+      throw new Error(
+        `unknown gateway filter ${JSON.stringify(name)}; known: ${Object.keys(available).join(', ')}`,
+      )
+    return make()
+  })
+  return { filters, upstreams }
+}

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { type Logger, PROBLEM_CONTENT_TYPE, problemFromError } from '@trellis/kit/platform'
+import { GatewayErrors } from './errors.js'
+import type { GatewayContext, GatewayFilter, ResponseHead } from './filters/filter.js'
+
+export interface GatewayOptions {
+  log: Logger
+  /** The chain, in order; each filter runs in its own stage. */
+  filters: GatewayFilter[]
+  /** One info line per request (method, path, status, time, service, instance). */
+  accessLog: boolean
+}
+
+const DEFAULTS = {
+  // Clients (browsers, load balancers) reuse connections; idle ones are closed after this.
+  keepAliveTimeoutMs: 5_000,
+  headersTimeoutMs: 10_000,
+  maxHeaderSize: 16 * 1024,
+}
+
+/**
+ * The edge server: a plain Node HTTP server running the filter chain, with
+ * no framework between the socket and the upstream stream (the proxying path
+ * is the gateway's whole cost).
+ */
+export function createGateway(options: GatewayOptions): {
+  server: Server
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+} {
+  const { log } = options
+  const pre = options.filters.filter((f) => f.stage === 'pre')
+  const route = options.filters.filter((f) => f.stage === 'route')
+  const post = options.filters.filter((f) => f.stage === 'post')
+  const onError = options.filters.filter((f) => f.stage === 'error')
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? '/'
+    const q = rawUrl.indexOf('?')
+    const context: GatewayContext = {
+      req,
+      res,
+      startedAt: performance.now(),
+      log,
+      requestId: '',
+      path: q === -1 ? rawUrl : rawUrl.slice(0, q),
+      query: q === -1 ? '' : rawUrl.slice(q),
+      handled: false,
+      writeHead(head: ResponseHead) {
+        context.response = head
+        for (const filter of post) filter.run(context)
+        res.writeHead(head.status, head.headers)
+      },
+    }
+    try {
+      await runStage(pre, context)
+      if (!context.handled) await runStage(route, context)
+      if (!context.handled) throw GatewayErrors.routeNotFound(req.method ?? 'GET', context.path.slice(0, 200))
+    } catch (error) {
+      if ((error as { code?: string }).code === 'UND_ERR_ABORTED' || res.destroyed) {
+        log.debug({ request_id: context.requestId }, 'client went away')
+        res.destroy()
+      } else {
+        for (const filter of onError) {
+          await filter.run(context, error)
+          if (context.handled) break
+        }
+      }
+    }
+    if (options.accessLog) {
+      const quiet = context.path.startsWith('/health/')
+      log[quiet ? 'debug' : 'info'](
+        {
+          request_id: context.requestId,
+          method: req.method,
+          url: rawUrl.length > 300 ? `${rawUrl.slice(0, 300)}…` : rawUrl,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - context.startedAt) * 10) / 10,
+          service: context.route?.exposed.service,
+          upstream: context.upstream,
+        },
+        'request',
+      )
+    }
+  }
+
+  const server = createServer(
+    {
+      keepAliveTimeout: DEFAULTS.keepAliveTimeoutMs,
+      headersTimeout: DEFAULTS.headersTimeoutMs,
+      maxHeaderSize: DEFAULTS.maxHeaderSize,
+    },
+    (req, res) => void handle(req, res),
+  )
+  // A malformed request never reaches the chain; answer it as problem+json too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy()
+    const problem = problemFromError(
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? GatewayErrors.headersTooLarge(DEFAULTS.maxHeaderSize)
+        : GatewayErrors.requestMalformed(error.code ?? 'parse error'),
+    )
+    const body = JSON.stringify(problem)
+    const reason = problem.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  })
+  return { server, handle }
+}
+
+async function runStage(filters: GatewayFilter[], context: GatewayContext): Promise<void> {
+  for (const filter of filters) {
+    await filter.run(context)
+    if (context.handled) return
+  }
+}

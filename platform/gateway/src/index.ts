@@ -1,0 +1,7 @@
+export { RoundRobinBalancer } from './balancer.js'
+export { buildFilters } from './build-filters.js'
+export { GatewayErrors } from './errors.js'
+export type { FilterStage, GatewayContext, GatewayFilter, ResponseHead } from './filters/filter.js'
+export { createGateway, type GatewayOptions } from './gateway.js'
+export { PublicRoutes } from './public-routes.js'
+export { type ExposedService, type RouteMatch, RouteTable } from './route-table.js'
