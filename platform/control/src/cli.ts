@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEFAULT_PORTS, loadTopology } from '@trellis/kit/platform'
+import type { SystemStatus } from './api/control-api.js'
+import { callControl, controlUrl } from './commands/client.js'
+import { formatStatus } from './commands/status.js'
+import { up } from './commands/up.js'
+
+const HELP = `trellis: run and inspect a Trellis system
+
+Usage:
+  trellis up [--topology trellis.yaml] [--json]   start everything; Ctrl-C stops it
+  trellis status [--json]                         every instance: phase, readiness, port, restarts
+  trellis restart <instance>                      restart one instance (e.g. catalog-1)
+  trellis kill <instance>                         SIGKILL one instance (the loop restarts it)
+  trellis scale <service> <replicas>              change a service's replica count
+  trellis down                                    stop a running system
+
+Environment:
+  TRELLIS_HOME           data folder (default .trellis beside trellis.yaml)
+  TRELLIS_POSTGRES_URL   use this Postgres server (admin URL) instead of the embedded one
+  TRELLIS_<GATEWAY|REGISTRY|CONTROL|POSTGRES>_PORT   move a port
+  TRELLIS_CONTROL_URL    where the CLI finds a running control loop
+`
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      topology: { type: 'string', default: 'trellis.yaml' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  const [command, ...rest] = positionals
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP)
+    return command || values.help ? 0 : 1
+  }
+  const topologyFile = resolve(values.topology)
+  if (command === 'up') return up({ topologyFile, json: values.json })
+
+  const port = await loadTopology(topologyFile).then(
+    (t) => t.ports.control,
+    () => DEFAULT_PORTS.control,
+  )
+  const base = await controlUrl(Number(process.env['TRELLIS_CONTROL_PORT']) || port)
+  const color = process.stdout.isTTY === true && !process.env['NO_COLOR']
+  switch (command) {
+    case 'status': {
+      const { json } = await callControl(base, 'GET', '/v1/status')
+      process.stdout.write(
+        values.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatStatus(json as SystemStatus, color)}\n`,
+      )
+      return 0
+    }
+    case 'restart':
+    case 'kill': {
+      const key = rest[0]
+      if (!key) throw new Error(`usage: trellis ${command} <instance>`)
+      const res = await callControl(base, 'POST', `/v1/instances/${encodeURIComponent(key)}/${command}`)
+      return report(res, `${command} ${key}: requested`)
+    }
+    case 'scale': {
+      const [service, replicas] = rest
+      if (!service || replicas === undefined || !/^\d+$/.test(replicas))
+        throw new Error('usage: trellis scale <service> <replicas>')
+      const res = await callControl(base, 'POST', `/v1/services/${encodeURIComponent(service)}/scale`, {
+        replicas: Number(replicas),
+      })
+      return report(res, `${service} scaled to ${replicas}`)
+    }
+    case 'down': {
+      const res = await callControl(base, 'POST', '/v1/shutdown')
+      return report(res, 'shutdown requested')
+    }
+    default:
+      process.stderr.write(`trellis: unknown command ${JSON.stringify(command)}\n\n${HELP}`)
+      return 1
+  }
+}
+
+function report(res: { status: number; json: unknown }, ok: string): number {
+  if (res.status < 300) {
+    process.stdout.write(`${ok}\n`)
+    return 0
+  }
+  const problem = res.json as { detail?: string } | undefined
+  process.stderr.write(`trellis: ${problem?.detail ?? `failed with status ${res.status}`}\n`)
+  return 1
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`trellis: ${(error as Error).message}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module'
+import type { Topology } from '@trellis/kit/platform'
+import type { InstanceSpec } from './instance-spec.js'
+
+export interface Ports {
+  postgres: number
+  registry: number
+  gateway: number
+  control: number
+}
+
+export interface DesiredContext {
+  topology: Topology
+  topologyFile: string
+  ports: Ports
+  /** Database URL of each service that declares one. */
+  databases: Map<string, string>
+  /** Replica counts changed at run time (`trellis scale`), over the topology's. */
+  scale: Map<string, number>
+  /** Added to every instance's environment. */
+  env: Record<string, string>
+}
+
+const require = createRequire(import.meta.url)
+
+/** The platform's own entry points, resolved through their packages. */
+export const PLATFORM_ENTRIES = {
+  registry: () => require.resolve('@trellis/registry/main'),
+  gateway: () => require.resolve('@trellis/gateway/main'),
+}
+
+/**
+ * Every instance the topology asks for, with its environment: where the
+ * registry is, its own database, its id. Pure apart from entry resolution.
+ */
+export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
+  const base = inheritedEnv()
+  const registryUrl = `http://127.0.0.1:${ctx.ports.registry}`
+  const common = { ...base, TRELLIS_ENV: 'development', TRELLIS_REGISTRY_URL: registryUrl, ...ctx.env }
+  const specs: InstanceSpec[] = [
+    {
+      key: 'registry-1',
+      kind: 'registry',
+      service: 'registry',
+      tier: 0,
+      launch: {
+        key: 'registry-1',
+        entry: PLATFORM_ENTRIES.registry(),
+        cwd: ctx.topology.root,
+        env: {
+          ...common,
+          TRELLIS_INSTANCE_ID: 'registry-1',
+          TRELLIS_REGISTRY_PORT: String(ctx.ports.registry),
+        },
+      },
+    },
+    {
+      key: 'gateway-1',
+      kind: 'gateway',
+      service: 'gateway',
+      tier: 2,
+      launch: {
+        key: 'gateway-1',
+        entry: PLATFORM_ENTRIES.gateway(),
+        cwd: ctx.topology.root,
+        env: {
+          ...common,
+          TRELLIS_INSTANCE_ID: 'gateway-1',
+          TRELLIS_GATEWAY_PORT: String(ctx.ports.gateway),
+          TRELLIS_TOPOLOGY: ctx.topologyFile,
+        },
+      },
+    },
+  ]
+  for (const service of ctx.topology.services) {
+    const replicas = ctx.scale.get(service.name) ?? service.replicas
+    for (let i = 1; i <= replicas; i++) {
+      const key = `${service.name}-${i}`
+      const database = ctx.databases.get(service.name)
+      specs.push({
+        key,
+        kind: 'service',
+        service: service.name,
+        tier: 1,
+        launch: {
+          key,
+          entry: service.entry,
+          cwd: service.dir,
+          env: {
+            ...common,
+            TRELLIS_SEED: 'true',
+            ...service.env,
+            TRELLIS_INSTANCE_ID: key,
+            ...(database ? { TRELLIS_DATABASE_URL: database } : {}),
+          },
+        },
+      })
+    }
+  }
+  return specs
+}
+
+/** The control loop's environment minus Trellis settings, so a stray variable in the shell cannot leak into every instance. */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('TRELLIS_')) env[name] = value
+  }
+  return env
+}

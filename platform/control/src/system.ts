@@ -1,0 +1,281 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { createLogger, loadTopology, RegistryClient, type Topology } from '@trellis/kit/platform'
+import { createControlApi, type SystemStatus } from './api/control-api.js'
+import { Home } from './home.js'
+import { LogPrinter } from './log/log-printer.js'
+import { freePort, portInUse } from './ports.js'
+import { loadCredentials, saveCredentials } from './postgres/credentials.js'
+import { EmbeddedPostgres } from './postgres/embedded-postgres.js'
+import { provisionDatabases } from './postgres/provision.js'
+import type { LogStream } from './process/managed-process.js'
+import { desiredInstances, type Ports } from './reconcile/desired.js'
+import type { InstanceStatus } from './reconcile/instance-spec.js'
+import type { RestartPolicy } from './reconcile/plan.js'
+import { Reconciler } from './reconcile/reconciler.js'
+
+export interface SystemOptions {
+  /** trellis.yaml. */
+  topologyFile: string
+  /** Data folder; `.trellis` beside the topology by default. */
+  home?: string
+  /** Port overrides, or 'auto' for free ports everywhere (tests run beside a live system). */
+  ports?: Partial<Ports> | 'auto'
+  /** Admin URL of an existing Postgres server; the embedded one is not started then. */
+  postgresUrl?: string
+  /** Prefix for role and database names on that server (lets tests share one server). */
+  databasePrefix?: string
+  /** Where instance logs are printed. */
+  out?: NodeJS.WritableStream
+  jsonLogs?: boolean
+  color?: boolean
+  /** Added to every instance's environment. */
+  env?: Record<string, string>
+  policy?: Partial<RestartPolicy>
+  /** Every line any instance writes. */
+  onLine?: (key: string, stream: LogStream, line: string) => void
+}
+
+export interface RunningSystem {
+  topology: Topology
+  ports: Ports
+  urls: { gateway: string; registry: string; control: string }
+  home: string
+  /** Admin URL of the Postgres server in use. */
+  postgresUrl: string
+  databases: Map<string, string>
+  status(): SystemStatus
+  /** Resolves when every desired instance is ready; rejects after `timeoutMs`. */
+  waitReady(timeoutMs?: number): Promise<void>
+  restart(key: string): Promise<boolean>
+  kill(key: string): boolean
+  scale(service: string, replicas: number): boolean
+  /** Stops every instance (gateway, services, registry), then Postgres. Idempotent. */
+  stop(): Promise<void>
+  /** Pids of the processes the system owns, Postgres included. */
+  pids(): number[]
+  readonly stopped: Promise<void>
+}
+
+/** Starts the whole local system: Postgres, databases, the control API and the reconcile loop. */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const topologyFile = resolve(options.topologyFile)
+  const topology = await loadTopology(topologyFile)
+  const home = new Home(options.home ?? resolve(topology.root, '.trellis'))
+  const ports = await resolvePorts(topology, options.ports)
+  const printer = new LogPrinter({
+    out: options.out ?? process.stdout,
+    json: options.jsonLogs ?? false,
+    color: options.color ?? false,
+  })
+  const log = createLogger({
+    service: 'control',
+    instance: 'control',
+    level: 'warn',
+    destination: lineSink((line) => printer.instance('control', 'stdout', line)),
+  })
+
+  await home.prepare()
+  await home.lock({ controlPort: ports.control })
+  const cleanup: Array<() => Promise<void>> = [() => home.unlock()]
+  const unwind = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  }
+
+  try {
+    const taken: string[] = []
+    for (const [name, port] of [
+      ['gateway', ports.gateway],
+      ['registry', ports.registry],
+      ['control', ports.control],
+    ] as const) {
+      if (await portInUse(port)) taken.push(`${port} (${name}; set TRELLIS_${name.toUpperCase()}_PORT)`)
+    }
+    if (taken.length)
+      throw new Error(
+        `ports already in use: ${taken.join(', ')}. Is another Trellis (or another server) running?`,
+      )
+
+    let postgresUrl: string
+    let postgres: EmbeddedPostgres | undefined
+    const hadCredentials = existsSync(home.credentialsFile)
+    const credentials = await loadCredentials(home.credentialsFile)
+    if (options.postgresUrl) {
+      postgresUrl = options.postgresUrl
+    } else {
+      postgres = new EmbeddedPostgres({
+        dataDir: home.postgresDir,
+        port: ports.postgres,
+        superuser: credentials.superuser.user,
+        password: credentials.superuser.password,
+        // Postgres logs its routine start and stop at LOG level; show only what needs attention.
+        onLog: (line) => {
+          if (/^(WARNING|ERROR|FATAL|PANIC):/.test(line)) printer.instance('postgres', 'stderr', line)
+        },
+      })
+      const state = await postgres.initialise()
+      if (state === 'existing' && !hadCredentials) {
+        throw new Error(
+          `${home.postgresDir} holds a database but ${home.credentialsFile} is gone, so its passwords are unknown. Restore the file, or delete ${home.dir} to start with fresh data.`,
+        )
+      }
+      await saveCredentials(home.credentialsFile, credentials)
+      const started = performance.now()
+      await postgres.start()
+      cleanup.push(() => postgres!.stop())
+      printer.system(
+        `postgres ${state === 'created' ? 'initialised and ' : ''}started on port ${ports.postgres} in ${Math.round(performance.now() - started)} ms`,
+      )
+      postgresUrl = postgres.url
+    }
+
+    const withDatabase = topology.services.filter((s) => s.database).map((s) => s.name)
+    const roles = await provisionDatabases(postgresUrl, withDatabase, credentials, options.databasePrefix)
+    await saveCredentials(home.credentialsFile, credentials)
+    const server = new URL(postgresUrl)
+    const databases = new Map(
+      [...roles].map(([service, r]) => [
+        service,
+        `postgres://${encodeURIComponent(r.user)}:${encodeURIComponent(r.password)}@${server.host}/${encodeURIComponent(r.database)}`,
+      ]),
+    )
+
+    const scale = new Map<string, number>()
+    const desired = () =>
+      desiredInstances({ topology, topologyFile, ports, databases, scale, env: options.env ?? {} })
+    const reconciler = new Reconciler({
+      desired,
+      registry: new RegistryClient(`http://127.0.0.1:${ports.registry}`),
+      printer,
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+    })
+
+    const startedAt = new Date().toISOString()
+    let stopping: Promise<void> | undefined
+    let resolveStopped!: () => void
+    const stopped = new Promise<void>((r) => {
+      resolveStopped = r
+    })
+    const system: RunningSystem = {
+      topology,
+      ports,
+      urls: {
+        gateway: `http://127.0.0.1:${ports.gateway}`,
+        registry: `http://127.0.0.1:${ports.registry}`,
+        control: `http://127.0.0.1:${ports.control}`,
+      },
+      home: home.dir,
+      postgresUrl,
+      databases,
+      status: () => ({
+        name: topology.name,
+        startedAt,
+        ports: { ...ports },
+        postgres: postgres
+          ? {
+              mode: 'embedded',
+              port: ports.postgres,
+              running: postgres.running,
+              ...(postgres.pid ? { pid: postgres.pid } : {}),
+            }
+          : { mode: 'external', running: true },
+        instances: reconciler.status(),
+      }),
+      waitReady: (timeoutMs = 60_000) => waitReady(() => reconciler.status(), desired().length, timeoutMs),
+      restart: (key) => reconciler.restart(key),
+      kill: (key) => reconciler.kill(key),
+      scale: (service, replicas) => {
+        if (!topology.services.some((s) => s.name === service)) return false
+        scale.set(service, replicas)
+        reconciler.wake()
+        return true
+      },
+      pids: () => [...reconciler.pids(), ...(postgres?.pid && postgres.running ? [postgres.pid] : [])],
+      stop: () => {
+        stopping ??= (async () => {
+          printer.system('stopping: gateway, then services, then registry, then postgres')
+          await api.close().catch(() => undefined)
+          await reconciler.shutdown()
+          await unwind()
+          printer.system('stopped')
+          resolveStopped()
+        })()
+        return stopping
+      },
+      stopped,
+    }
+
+    const api = createControlApi({
+      log,
+      status: system.status,
+      restart: system.restart,
+      kill: system.kill,
+      scale: system.scale,
+      shutdown: () => void system.stop(),
+    })
+    await api.listen({ host: '127.0.0.1', port: ports.control })
+    reconciler.start()
+    return system
+  } catch (error) {
+    await unwind()
+    throw error
+  }
+}
+
+async function resolvePorts(topology: Topology, requested: SystemOptions['ports']): Promise<Ports> {
+  if (requested === 'auto') {
+    return {
+      postgres: await freePort(),
+      registry: await freePort(),
+      gateway: await freePort(),
+      control: await freePort(),
+    }
+  }
+  const env = (name: string) => {
+    const value = process.env[name]
+    if (value === undefined || value === '') return undefined
+    const port = Number(value)
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`${name}=${JSON.stringify(value)} is not a port number`)
+    return port
+  }
+  return {
+    postgres: requested?.postgres ?? env('TRELLIS_POSTGRES_PORT') ?? topology.ports.postgres,
+    registry: requested?.registry ?? env('TRELLIS_REGISTRY_PORT') ?? topology.ports.registry,
+    gateway: requested?.gateway ?? env('TRELLIS_GATEWAY_PORT') ?? topology.ports.gateway,
+    control: requested?.control ?? env('TRELLIS_CONTROL_PORT') ?? topology.ports.control,
+  }
+}
+
+async function waitReady(status: () => InstanceStatus[], expected: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const all = status()
+    if (all.length >= expected && all.every((s) => s.ready)) return
+    if (Date.now() > deadline) {
+      const waiting = all
+        .filter((s) => !s.ready)
+        .map((s) => `${s.key} (${s.phase}${s.message ? `: ${s.message}` : ''})`)
+      throw new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ') || 'instances not started'}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+function lineSink(onLine: (line: string) => void): Writable {
+  let buffer = ''
+  return new Writable({
+    write(chunk, _encoding, callback) {
+      buffer += chunk.toString()
+      let newline = buffer.indexOf('\n')
+      while (newline !== -1) {
+        onLine(buffer.slice(0, newline))
+        buffer = buffer.slice(newline + 1)
+        newline = buffer.indexOf('\n')
+      }
+      callback()
+    },
+  })
+}
