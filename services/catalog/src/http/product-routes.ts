@@ -1,0 +1,131 @@
+import { type AnyRoute, type Database, defineRoute, replyIdempotently, Type } from '@trellis/kit'
+import { decodeCursor } from '../domain/cursor.js'
+import { checkSkus } from '../domain/product.js'
+import { CatalogErrors } from '../errors.js'
+import { ProductStore } from '../store/product-store.js'
+import {
+  Category,
+  Currency,
+  NewProduct,
+  PriceCents,
+  Product,
+  ProductChanges,
+  ProductPage,
+  SkuCode,
+  SkuDetail,
+  Uuid,
+} from './schemas.js'
+
+export function productRoutes(
+  db: Database,
+  settings: { defaultPageSize: number; maxPageSize: number },
+): AnyRoute[] {
+  const products = new ProductStore(db)
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/products',
+      summary: 'List products, optionally searching by name; keyset-paged',
+      schema: {
+        querystring: Type.Object(
+          {
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            merchantId: Type.Optional(Uuid),
+            category: Type.Optional(Category),
+            status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('archived')])),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: settings.maxPageSize })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ProductPage },
+      },
+      handler: async (request) => {
+        const { q, merchantId, category, status, limit, cursor } = request.query
+        return products.list({
+          ...(q ? { q } : {}),
+          ...(merchantId ? { merchantId } : {}),
+          ...(category ? { category } : {}),
+          ...(status ? { status } : {}),
+          limit: limit ?? settings.defaultPageSize,
+          ...(cursor ? { after: decodeCursor(cursor) } : {}),
+        })
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/products/:id',
+      summary: 'One product with its SKUs',
+      schema: { params: Type.Object({ id: Uuid }), response: { 200: Product } },
+      handler: async (request) => {
+        const product = await products.get(request.params.id)
+        if (!product) throw CatalogErrors.productNotFound(request.params.id)
+        return product
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/products',
+      summary: 'Create a product with its SKUs (accepts Idempotency-Key)',
+      schema: { body: NewProduct, response: { 201: Product } },
+      handler: async (request, reply) => {
+        const body = request.body
+        const options = body.options ?? []
+        const skus = body.skus.map((s) => ({ ...s, options: s.options ?? {} }))
+        checkSkus(options, skus)
+        return replyIdempotently(request, reply, db, async (tx) => ({
+          status: 201,
+          body: await new ProductStore(tx).create({
+            ...body,
+            description: body.description ?? '',
+            options,
+            skus,
+          }),
+        }))
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/products/:id',
+      summary: 'Change a product; with expectedVersion, only if nobody changed it since',
+      schema: { params: Type.Object({ id: Uuid }), body: ProductChanges, response: { 200: Product } },
+      handler: async (request) => {
+        const { expectedVersion, ...changes } = request.body
+        return products.update(request.params.id, changes, expectedVersion)
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/skus/:sku',
+      summary: 'One SKU with its product name and current price',
+      schema: { params: Type.Object({ sku: SkuCode }), response: { 200: SkuDetail } },
+      handler: async (request) => {
+        const sku = await products.sku(request.params.sku)
+        if (!sku) throw CatalogErrors.skuNotFound(request.params.sku)
+        return sku
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/skus/:sku/price',
+      summary: "Set a SKU's price",
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        body: Type.Object(
+          { priceCents: PriceCents, currency: Type.Optional(Currency) },
+          { additionalProperties: false },
+        ),
+        response: { 200: SkuDetail },
+      },
+      handler: async (request) => {
+        const done = await products.setPrice(
+          request.params.sku,
+          request.body.priceCents,
+          request.body.currency,
+        )
+        if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
+        return (await products.sku(request.params.sku))!
+      },
+    }),
+  ]
+}

@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { catalog } from './service.js'
+
+await main(catalog)

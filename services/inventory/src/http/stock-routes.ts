@@ -1,0 +1,153 @@
+import { type AnyRoute, type Database, defineRoute, replyIdempotently, Type } from '@trellis/kit'
+import { InventoryErrors } from '../errors.js'
+import { StockStore } from '../store/stock-store.js'
+
+const SkuCode = Type.String({ pattern: '^[A-Z0-9][A-Z0-9-]{1,63}$' })
+const StockLevel = Type.Object({
+  sku: Type.String(),
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  available: Type.Integer(),
+  lowStockThreshold: Type.Integer(),
+  lowStock: Type.Boolean(),
+  version: Type.Integer(),
+  updatedAt: Type.String(),
+})
+const Quantity = Type.Integer({ minimum: 0, maximum: 1_000_000 })
+
+export function stockRoutes(
+  db: Database,
+  settings: { defaultPageSize: number; maxPageSize: number },
+): AnyRoute[] {
+  const stock = new StockStore(db)
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/stock',
+      summary: 'Stock levels by SKU; lowStock=true lists what needs reordering',
+      schema: {
+        querystring: Type.Object(
+          {
+            lowStock: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: settings.maxPageSize })),
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(StockLevel),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+      handler: async (request) => {
+        const { lowStock, limit, cursor } = request.query
+        return stock.list({
+          ...(lowStock === undefined ? {} : { lowStock }),
+          limit: limit ?? settings.defaultPageSize,
+          ...(cursor ? { after: decodeCursor(cursor) } : {}),
+        })
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/stock/:sku',
+      summary: 'The stock level of one SKU',
+      schema: { params: Type.Object({ sku: SkuCode }), response: { 200: StockLevel } },
+      handler: async (request) => {
+        const level = await stock.get(request.params.sku)
+        if (!level) throw InventoryErrors.skuNotFound(request.params.sku)
+        return level
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/stock/:sku',
+      summary: 'Create a stock record or change its low-stock threshold; onHand records a stock count',
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        body: Type.Object(
+          { lowStockThreshold: Quantity, onHand: Type.Optional(Quantity) },
+          { additionalProperties: false },
+        ),
+        response: { 200: StockLevel, 201: StockLevel },
+      },
+      handler: async (request, reply) => {
+        const { level, created } = await db.tx((tx) =>
+          new StockStore(tx).put(
+            request.params.sku,
+            request.body.lowStockThreshold,
+            request.body.onHand,
+            request.id,
+          ),
+        )
+        reply.code(created ? 201 : 200)
+        return level
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/stock/:sku/adjustments',
+      summary:
+        'Add or remove stock (delivery, damage, count); refuses to go below what is reserved (accepts Idempotency-Key)',
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        body: Type.Object(
+          {
+            delta: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, not: { const: 0 } }),
+            reason: Type.String({ minLength: 1, maxLength: 200 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: StockLevel },
+      },
+      handler: async (request, reply) =>
+        replyIdempotently(request, reply, db, async (tx) => ({
+          status: 200,
+          body: await new StockStore(tx).adjust(
+            request.params.sku,
+            request.body.delta,
+            request.body.reason,
+            request.id,
+          ),
+        })),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/stock/:sku/movements',
+      summary: 'Recent changes of one SKU, newest first',
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                delta: Type.Integer(),
+                reason: Type.String(),
+                onHandAfter: Type.Integer(),
+                requestId: Type.Union([Type.String(), Type.Null()]),
+                createdAt: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+      handler: async (request) => {
+        if (!(await stock.get(request.params.sku))) throw InventoryErrors.skuNotFound(request.params.sku)
+        return { items: await stock.movements(request.params.sku, request.query.limit ?? 50) }
+      },
+    }),
+  ]
+}
+
+function decodeCursor(cursor: string): string {
+  const sku = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!/^[A-Z0-9][A-Z0-9-]{1,63}$/.test(sku)) throw InventoryErrors.cursorInvalid()
+  return sku
+}
