@@ -1,0 +1,5 @@
+export { eventually, http, type JsonResponse } from './http.js'
+export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
+export { startTestService, type TestService, type TestServiceOptions } from './service.js'
+export { REPO_ROOT, startTestSystem, type TestSystem } from './system.js'
+export { tempHome } from './temp-home.js'
