@@ -1,7 +1,7 @@
 // The public API of @trellis/kit: what a service imports. Anything not
 // exported here is internal and may change without notice.
 
-export { type Static, type TSchema, Type } from 'typebox'
+export { type Static, type TSchema, Type } from '@sinclair/typebox'
 export {
   defineSettings,
   type SettingSpec,

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from '@sinclair/typebox'
 import { describe, expect, it } from 'vitest'
 import { isTrellisError } from '../errors/define-error.js'
 import { defineSettings, envName, loadSettings, setting } from './settings.js'

@@ -1,5 +1,5 @@
-import type { Static, TSchema } from 'typebox'
-import { Value } from 'typebox/value'
+import type { Static, TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import { defineError } from '../errors/define-error.js'
 
 /**
@@ -148,6 +148,6 @@ function parseRaw(raw: string, schema: TSchema): Parsed {
 function firstError(schema: TSchema, value: unknown): string {
   const [error] = Value.Errors(schema, value)
   if (!error) return 'does not fit the schema'
-  const where = error.instancePath ? `at ${error.instancePath} ` : ''
+  const where = error.path ? `at ${error.path} ` : ''
   return `${where}${error.message}`
 }

@@ -5,7 +5,6 @@ export const KitErrors = {
   validation: defineError('TRELLIS_REQUEST_INVALID', 400, 'the request does not match the route schema: %s'),
   badRequest: defineError('TRELLIS_REQUEST_MALFORMED', 400, 'the request could not be read: %s'),
   routeNotFound: defineError('TRELLIS_ROUTE_NOT_FOUND', 404, 'no route for %s %s'),
-  methodNotAllowed: defineError('TRELLIS_METHOD_NOT_ALLOWED', 405, 'method %s is not allowed on %s'),
   payloadTooLarge: defineError('TRELLIS_PAYLOAD_TOO_LARGE', 413, 'the request body is larger than %s bytes'),
   unsupportedMediaType: defineError(
     'TRELLIS_UNSUPPORTED_MEDIA_TYPE',

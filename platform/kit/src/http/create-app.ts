@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { KitErrors } from '../errors/kit-errors.js'
 import type { Logger } from '../log/logger.js'
 import { AccessLog } from './access-log.js'
+import { installDrainHook } from './graceful-close.js'
 import { PROBLEM_CONTENT_TYPE, problemFromError, toTrellisError } from './problem.js'
 
 /** The correlation id header: taken from the request when well-formed, added otherwise, echoed in the response. */
@@ -45,7 +46,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     keepAliveTimeout: DEFAULTS.keepAliveTimeoutMs,
-    return503OnClosing: true,
+    // Our drain hook answers requests that arrive while closing, as problem+json.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   })
@@ -53,6 +55,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id)
   })
+  installDrainHook(app)
 
   app.setErrorHandler((error, request, reply) => {
     const trellisError = toTrellisError(error)

@@ -26,6 +26,21 @@ describe('problems', () => {
     expect(JSON.stringify(problem)).not.toMatch(/hunter2|app\.js/)
   })
 
+  it('calls a database outage a retryable 503, not a 500', () => {
+    for (const error of [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+      new Error('timeout exceeded when trying to connect'),
+    ]) {
+      expect(toProblem(error)).toMatchObject({
+        status: 503,
+        code: 'TRELLIS_DATABASE_UNAVAILABLE',
+        retryable: true,
+      })
+    }
+  })
+
   it('lists schema violations by location', () => {
     const error = Object.assign(new Error('validation'), {
       statusCode: 400,

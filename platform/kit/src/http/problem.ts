@@ -78,7 +78,27 @@ export function toTrellisError(error: unknown): TrellisError {
     }
   }
   if (status === 503) return KitErrors.unavailable(safeMessage(fastifyError.message))
+  if (isDatabaseUnavailable(error)) return KitErrors.databaseUnavailable()
   return KitErrors.internal()
+}
+
+/**
+ * The database is down, restarting or overloaded: the request may succeed
+ * later, so the caller gets a retryable 503 rather than a 500. SQLSTATE
+ * class 08 is a connection exception, 57P01-57P03 the server shutting down
+ * or starting, 57014 a statement cancelled by its timeout.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (
+    typeof code === 'string' &&
+    (/^08/.test(code) || /^57P0[123]$/.test(code) || code === '57014' || code === 'ECONNREFUSED')
+  )
+    return true
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated/.test(message)
+  )
 }
 
 function mediaTypeFrom(message: string | undefined): string {

@@ -36,7 +36,12 @@ export interface Lease {
 }
 
 export interface CatalogSnapshot {
-  /** Grows by one with every change; a watcher passes it back to wait for the next. */
+  /**
+   * Identifies one run of the registry. Its index starts again at 1 after a
+   * restart, so an index alone could collide with one a watcher already holds.
+   */
+  epoch: string
+  /** Grows by one with every change; a watcher passes it back (with the epoch) to wait for the next. */
   index: number
   services: Record<string, InstanceRecord[]>
   /**

@@ -5,7 +5,7 @@ import type { RegistryClient } from './registry-client.js'
 const DEFAULTS = {
   // Until the registry tells us its lease, assume the documented default.
   heartbeatIntervalMs: 1_000,
-  retryMinMs: 200,
+  retryMinMs: 100,
   retryMaxMs: 2_000,
 }
 

@@ -44,11 +44,19 @@ export class RegistryClient {
   }
 
   /**
-   * The whole catalogue. With `index`, a blocking query: the registry answers
-   * when its index moves past `index` or after `waitMs`, whichever is first.
+   * The whole catalogue. With `after`, a blocking query: the registry answers
+   * when its state differs from `after` (its index moved, or it is another
+   * run of the registry) or after `waitMs`, whichever is first.
    */
-  async catalog(index?: number, waitMs = 30_000, signal?: AbortSignal): Promise<CatalogSnapshot> {
-    const query = index === undefined ? '' : `?index=${index}&wait=${waitMs}`
+  async catalog(
+    after?: { epoch: string; index: number },
+    waitMs = 30_000,
+    signal?: AbortSignal,
+  ): Promise<CatalogSnapshot> {
+    const query =
+      after === undefined
+        ? ''
+        : `?epoch=${encodeURIComponent(after.epoch)}&index=${after.index}&wait=${waitMs}`
     const res = await this.call('GET', `/v1/services${query}`, undefined, waitMs + 5_000, signal)
     if (res.status !== 200) throw RegistryErrors.rejected(res.status, res.text)
     return JSON.parse(res.text) as CatalogSnapshot

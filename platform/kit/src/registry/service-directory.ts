@@ -17,7 +17,7 @@ const DEFAULTS = {
  * last known catalogue stays in use, which is the safer choice for routing.
  */
 export class ServiceDirectory extends EventEmitter<{ change: [CatalogSnapshot] }> {
-  private snapshot: CatalogSnapshot = { index: 0, services: {} }
+  private snapshot: CatalogSnapshot = { epoch: '', index: 0, services: {} }
   private hasSynced = false
   private running = false
   private abort: AbortController | undefined
@@ -41,6 +41,10 @@ export class ServiceDirectory extends EventEmitter<{ change: [CatalogSnapshot] }
 
   get index(): number {
     return this.snapshot.index
+  }
+
+  get epoch(): string {
+    return this.snapshot.epoch
   }
 
   instances(service: string): InstanceRecord[] {
@@ -74,15 +78,16 @@ export class ServiceDirectory extends EventEmitter<{ change: [CatalogSnapshot] }
       this.abort = new AbortController()
       try {
         const next = await this.client.catalog(
-          this.hasSynced ? this.snapshot.index : undefined,
+          this.hasSynced ? { epoch: this.snapshot.epoch, index: this.snapshot.index } : undefined,
           this.waitMs,
           this.abort.signal,
         )
         if (failing) this.log?.info('registry reachable again')
         failing = false
         retryMs = DEFAULTS.retryMinMs
-        // A registry that restarted starts counting again: any index change is news.
-        if (!this.hasSynced || next.index !== this.snapshot.index) this.apply(next)
+        // A restarted registry counts again from 1: another epoch is news whatever its index.
+        if (!this.hasSynced || next.epoch !== this.snapshot.epoch || next.index !== this.snapshot.index)
+          this.apply(next)
       } catch (error) {
         if (!this.running) return
         if (!failing)

@@ -16,6 +16,7 @@ import { isTrellisError } from '../errors/define-error.js'
 import { registerHealthRoutes } from '../health/health-routes.js'
 import { cached, Readiness } from '../health/readiness.js'
 import { createHttpApp } from '../http/create-app.js'
+import { closeGracefully } from '../http/graceful-close.js'
 import { createLogger, type Logger } from '../log/logger.js'
 import type { RouteInfo } from '../registry/instance.js'
 import { RegistrationKeeper } from '../registry/registration.js'
@@ -173,7 +174,7 @@ export async function runService<S extends SettingSpecs>(
       clearInterval(purgeTimer)
       await keeper?.stop()
       if (keeper && runtime.deregisterDelayMs > 0) await sleep(runtime.deregisterDelayMs)
-      await closeWithin(app, runtime.drainTimeoutMs, log)
+      await closeGracefully(app, runtime.drainTimeoutMs, log)
       await Promise.resolve(definition.onStop?.(context)).catch((error) =>
         log.error({ err: error }, 'onStop failed'),
       )
@@ -218,18 +219,6 @@ async function openDatabase(
 
 function toPath(location: URL | string): string {
   return location instanceof URL ? fileURLToPath(location) : location
-}
-
-async function closeWithin(app: FastifyInstance, timeoutMs: number, log: Logger): Promise<void> {
-  const timer = setTimeout(() => {
-    log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections')
-    app.server.closeAllConnections()
-  }, timeoutMs)
-  try {
-    await app.close()
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** Entry point for `src/main.ts`: runs the service as this process, exiting with a clear message on failure. */

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from '@sinclair/typebox'
 import { defineSettings, setting } from '../config/settings.js'
 
 /** What every instance reads from its environment; the control loop (or a Deployment) sets them. */

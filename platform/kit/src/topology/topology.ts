@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { type Static, Type } from 'typebox'
-import { Value } from 'typebox/value'
+import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import { parse } from 'yaml'
 import { defineError } from '../errors/define-error.js'
 
@@ -106,7 +106,7 @@ export function parseTopology(text: string, file: string): Topology {
   if (!Value.Check(TopologySchema, raw)) {
     const problems = [...Value.Errors(TopologySchema, raw)]
       .slice(0, 5)
-      .map((e) => `${e.instancePath || '/'} ${e.message}`)
+      .map((e) => `${e.path || '/'} ${e.message}`)
       .join('; ')
     throw TopologyErrors.invalid(file, problems)
   }
