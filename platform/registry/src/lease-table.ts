@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { CatalogSnapshot, InstanceRecord, Lease, Registration } from '@trellis/kit/platform'
 
 export interface LeaseTableOptions {
@@ -18,6 +19,8 @@ export class LeaseTable {
   private readonly listeners = new Set<(change: Change | undefined) => void>()
   private readonly now: () => number
   private version = 1
+  /** This run of the registry; see CatalogSnapshot.epoch. */
+  readonly epoch = randomUUID()
 
   constructor(private readonly options: LeaseTableOptions) {
     this.now = options.now ?? Date.now
@@ -107,7 +110,7 @@ export class LeaseTable {
   snapshot(warmingUp = false): CatalogSnapshot {
     const services: Record<string, InstanceRecord[]> = {}
     for (const name of [...this.services.keys()].sort()) services[name] = this.instances(name)
-    return { index: this.version, services, ...(warmingUp ? { warmingUp } : {}) }
+    return { epoch: this.epoch, index: this.version, services, ...(warmingUp ? { warmingUp } : {}) }
   }
 
   /** Moves the index without a change of instances (the end of the warm-up, say), waking watchers. */

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import {
   createLogger,
   defineSettings,
@@ -6,7 +7,6 @@ import {
   loadSettings,
   setting,
 } from '@trellis/kit/platform'
-import { Type } from 'typebox'
 import { createRegistryApp } from './registry-app.js'
 
 const RegistrySettings = defineSettings({

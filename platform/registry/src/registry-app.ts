@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import {
   createHttpApp,
   defineError,
@@ -6,7 +7,6 @@ import {
   registerHealthRoutes,
 } from '@trellis/kit/platform'
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
 import { LeaseTable } from './lease-table.js'
 
 export const RegistryServerErrors = {
@@ -37,6 +37,7 @@ const RegistrationBody = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
 })
 const WatchQuery = Type.Object({
+  epoch: Type.Optional(Type.String({ maxLength: 64 })),
   index: Type.Optional(Type.Integer({ minimum: 0 })),
   wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
 })
@@ -132,10 +133,19 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
     },
   )
 
-  const blockUntilChanged = async (query: { index?: number; wait?: number }, signal: AbortSignal) => {
-    // Answer at once unless the caller already has the current index (an
-    // index from before a registry restart differs too, and is answered).
-    if (closing || query.index === undefined || query.index !== table.index) return
+  const blockUntilChanged = async (
+    query: { epoch?: string; index?: number; wait?: number },
+    signal: AbortSignal,
+  ) => {
+    // Answer at once unless the caller already holds this run's current
+    // state; after a registry restart the epoch differs, whatever the index.
+    if (
+      closing ||
+      query.index === undefined ||
+      query.index !== table.index ||
+      (query.epoch !== undefined && query.epoch !== table.epoch)
+    )
+      return
     const waitMs = Math.min(query.wait ?? 30_000, options.maxWaitMs)
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -150,7 +160,10 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
   }
 
   app.get('/v1/services', { schema: { querystring: WatchQuery } }, async (request, reply) => {
-    await blockUntilChanged(request.query as { index?: number; wait?: number }, abortOnClose(request.raw))
+    await blockUntilChanged(
+      request.query as { epoch?: string; index?: number; wait?: number },
+      abortOnClose(request.raw),
+    )
     reply.header('x-trellis-index', String(table.index))
     return table.snapshot(warmingUp())
   })
@@ -160,7 +173,10 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
     { schema: { params: Type.Object({ service: Name }), querystring: WatchQuery } },
     async (request, reply) => {
       const { service } = request.params as { service: string }
-      await blockUntilChanged(request.query as { index?: number; wait?: number }, abortOnClose(request.raw))
+      await blockUntilChanged(
+        request.query as { epoch?: string; index?: number; wait?: number },
+        abortOnClose(request.raw),
+      )
       reply.header('x-trellis-index', String(table.index))
       return {
         index: table.index,
