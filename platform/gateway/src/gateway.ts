@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { type Logger, PROBLEM_CONTENT_TYPE, problemFromError } from '@trellis/kit/platform'
+import { drainServer, type Logger, PROBLEM_CONTENT_TYPE, problemFromError } from '@trellis/kit/platform'
 import { GatewayErrors } from './errors.js'
 import type { GatewayContext, GatewayFilter, ResponseHead } from './filters/filter.js'
 
@@ -23,15 +23,20 @@ const DEFAULTS = {
  * no framework between the socket and the upstream stream (the proxying path
  * is the gateway's whole cost).
  */
-export function createGateway(options: GatewayOptions): {
+export interface Gateway {
   server: Server
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>
-} {
+  /** Stops accepting, tells clients to close their connections, waits for in-flight requests (bounded). */
+  drain(timeoutMs: number): Promise<void>
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
   const { log } = options
   const pre = options.filters.filter((f) => f.stage === 'pre')
   const route = options.filters.filter((f) => f.stage === 'route')
   const post = options.filters.filter((f) => f.stage === 'post')
   const onError = options.filters.filter((f) => f.stage === 'error')
+  let draining = false
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawUrl = req.url ?? '/'
@@ -48,6 +53,7 @@ export function createGateway(options: GatewayOptions): {
       writeHead(head: ResponseHead) {
         context.response = head
         for (const filter of post) filter.run(context)
+        if (draining) head.headers['connection'] = 'close'
         res.writeHead(head.status, head.headers)
       },
     }
@@ -105,7 +111,14 @@ export function createGateway(options: GatewayOptions): {
       `HTTP/1.1 ${problem.status} ${reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     )
   })
-  return { server, handle }
+  return {
+    server,
+    handle,
+    drain: (timeoutMs) => {
+      draining = true
+      return drainServer(server, timeoutMs, log)
+    },
+  }
 }
 
 async function runStage(filters: GatewayFilter[], context: GatewayContext): Promise<void> {

@@ -35,7 +35,8 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   directory,
   upstreamConnections: settings.upstreamConnections,
 })
-const { server } = createGateway({ log, filters, accessLog: settings.accessLog })
+const gateway = createGateway({ log, filters, accessLog: settings.accessLog })
+const { server } = gateway
 directory.start()
 
 try {
@@ -72,11 +73,7 @@ keeper.start()
 installShutdownHandlers(async (reason) => {
   log.info({ reason }, 'stopping')
   await keeper.stop()
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
-  const timer = setTimeout(() => server.closeAllConnections(), settings.drainTimeoutMs)
-  await closed
-  clearTimeout(timer)
+  await gateway.drain(settings.drainTimeoutMs)
   directory.stop()
   await upstreams.close()
   log.info('stopped')

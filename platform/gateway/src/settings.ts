@@ -1,5 +1,5 @@
+import { Type } from '@sinclair/typebox'
 import { defineSettings, setting } from '@trellis/kit/platform'
-import { Type } from 'typebox'
 
 export const DEFAULT_FILTERS = [
   'correlation-id',

@@ -1,0 +1,251 @@
+import { createServer, type Server } from 'node:http'
+import { connect } from 'node:net'
+import {
+  createLogger,
+  parseTopology,
+  RegistryClient,
+  type RouteInfo,
+  ServiceDirectory,
+} from '@trellis/kit/platform'
+import { createRegistryApp } from '@trellis/registry'
+import { eventually, http } from '@trellis/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildFilters } from '../../src/build-filters.js'
+import { createGateway, type Gateway } from '../../src/gateway.js'
+import { DEFAULT_FILTERS } from '../../src/settings.js'
+
+const log = createLogger({ service: 'gateway', instance: 'test', level: 'silent' })
+const closers: Array<() => Promise<unknown>> = []
+let registry: RegistryClient
+let directory: ServiceDirectory
+let gateway: Gateway
+let base: string
+
+const topology = parseTopology(
+  `
+name: test
+services:
+  catalog: { path: x, expose: { prefix: /api/catalog } }
+  order: { path: x, expose: { prefix: /api/orders, rewrite: /orders } }
+  ghost: { path: x, expose: { prefix: /api/ghost } }
+  slow: { path: x, expose: { prefix: /api/slow, timeoutMs: 300 } }
+`,
+  'test.yaml',
+)
+
+const PUBLIC_ROUTES: RouteInfo[] = [
+  { method: 'GET', url: '/products', access: 'public' },
+  { method: 'POST', url: '/products', access: 'public' },
+  { method: 'GET', url: '/products/:id', access: 'public' },
+  { method: 'GET', url: '/big', access: 'public' },
+  { method: 'GET', url: '/slow', access: 'public' },
+  { method: 'GET', url: '/orders/:id', access: 'public' },
+  { method: 'GET', url: '/admin/secrets', access: 'internal' },
+]
+
+/** An upstream that echoes what it received. */
+async function upstream(id: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' })
+        const chunk = Buffer.alloc(64 * 1024, 120)
+        for (let i = 0; i < 80; i++) res.write(chunk)
+        res.end()
+        return
+      }
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive', 'x-upstream': id })
+        res.end(
+          JSON.stringify({ instance: id, method: req.method, url: req.url, headers: req.headers, body }),
+        )
+      }
+      if (req.url === '/slow') setTimeout(answer, 1_000)
+      else answer()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  closers.push(() => new Promise((r) => server.close(r)))
+  const address = server.address()
+  return { server, port: typeof address === 'object' && address ? address.port : 0 }
+}
+
+async function register(service: string, id: string, port: number) {
+  await registry.register({
+    service,
+    id,
+    host: '127.0.0.1',
+    port,
+    version: '1',
+    metadata: { routes: PUBLIC_ROUTES },
+  })
+}
+
+/** Writes bytes to the gateway and returns everything it answers until it closes. */
+function raw(text: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = connect(Number(new URL(base).port), '127.0.0.1', () => socket.write(text))
+    let data = ''
+    socket.on('data', (d) => (data += d))
+    socket.on('close', () => resolve(data))
+  })
+}
+
+beforeAll(async () => {
+  const { app } = createRegistryApp({
+    log,
+    ttlMs: 3_000,
+    heartbeatIntervalMs: 1_000,
+    sweepIntervalMs: 100,
+    maxWaitMs: 10_000,
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  closers.push(() => app.close())
+  const address = app.server.address()
+  registry = new RegistryClient(
+    `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+  )
+  directory = new ServiceDirectory(registry, undefined, 2_000)
+  const { filters, upstreams } = buildFilters(DEFAULT_FILTERS, {
+    topology,
+    directory,
+    upstreamConnections: 16,
+  })
+  directory.start()
+  closers.push(async () => {
+    directory.stop()
+    await upstreams.close()
+  })
+  gateway = createGateway({ log, filters, accessLog: false })
+  await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve))
+  closers.push(() => gateway.drain(1_000))
+  const gatewayAddress = gateway.server.address()
+  base = `http://127.0.0.1:${typeof gatewayAddress === 'object' && gatewayAddress ? gatewayAddress.port : 0}`
+
+  const a = await upstream('catalog-a')
+  const b = await upstream('catalog-b')
+  await register('catalog', 'catalog-a', a.port)
+  await register('catalog', 'catalog-b', b.port)
+  await register('order', 'order-a', (await upstream('order-a')).port)
+  await register('slow', 'slow-a', (await upstream('slow-a')).port)
+  await eventually(
+    () => directory.instances('catalog').length === 2 && directory.instances('slow').length === 1,
+    5_000,
+    'directory',
+  )
+})
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close()
+})
+
+describe('gateway routing', () => {
+  it('routes by logical service name, strips the prefix and balances round-robin', async () => {
+    const seen = new Map<string, number>()
+    for (let i = 0; i < 10; i++) {
+      const res = await http(`${base}/api/catalog/products?page=2`)
+      expect(res.status).toBe(200)
+      expect(res.body.url).toBe('/products?page=2')
+      seen.set(res.body.instance, (seen.get(res.body.instance) ?? 0) + 1)
+    }
+    expect(Object.fromEntries(seen)).toEqual({ 'catalog-a': 5, 'catalog-b': 5 })
+  })
+
+  it('rewrites the prefix when the topology says so', async () => {
+    expect((await http(`${base}/api/orders/42`)).body.url).toBe('/orders/42')
+  })
+
+  it('adds forwarding headers and carries the correlation id both ways', async () => {
+    const res = await http(`${base}/api/catalog/products/1`, {
+      headers: { 'x-request-id': 'trace-me-1', 'x-forwarded-for': '10.0.0.9' },
+    })
+    expect(res.headers.get('x-request-id')).toBe('trace-me-1')
+    expect(res.headers.get('server-timing')).toMatch(/^gateway;dur=/)
+    expect(res.body.headers).toMatchObject({
+      'x-request-id': 'trace-me-1',
+      'x-forwarded-for': '10.0.0.9, 127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-prefix': '/api/catalog',
+    })
+    expect(res.body.headers['x-forwarded-host']).toMatch(/^127\.0\.0\.1:/)
+  })
+
+  it('streams request and response bodies', async () => {
+    const payload = JSON.stringify({ name: 'x'.repeat(200_000) })
+    const res = await http(`${base}/api/catalog/products`, {
+      method: 'POST',
+      raw: payload,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(res.body.body).toBe(payload)
+    const big = await fetch(`${base}/api/catalog/big`)
+    expect((await big.arrayBuffer()).byteLength).toBe(80 * 64 * 1024)
+  })
+
+  it('never forwards a route the service registered as internal, nor an unknown path', async () => {
+    for (const path of ['/api/catalog/admin/secrets', '/api/catalog/health/ready', '/api/nothing', '/']) {
+      const res = await http(`${base}${path}`)
+      expect(res.status, path).toBe(404)
+      expect(res.body.code).toBe('TRELLIS_GATEWAY_ROUTE_NOT_FOUND')
+    }
+  })
+
+  it('refuses ambiguous paths before routing', async () => {
+    // Sent byte for byte: an HTTP client library would normalise them first.
+    for (const path of [
+      '/api/catalog/..%2F..%2Fadmin/secrets',
+      '/api/catalog/%2e%2e/admin/secrets',
+      '/api/catalog/../catalog/admin/secrets',
+      '/api//catalog/products',
+    ]) {
+      const response = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      expect(response, path).toMatch(/^HTTP\/1.1 400[\s\S]*TRELLIS_GATEWAY_PATH_INVALID/)
+    }
+  })
+})
+
+describe('gateway failures', () => {
+  it('answers 503 problem+json with Retry-After when no instance is registered', async () => {
+    const res = await http(`${base}/api/ghost/anything`)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(res.body.code).toBe('TRELLIS_GATEWAY_NO_INSTANCE')
+  })
+
+  it('answers 504 when the upstream does not answer in time', async () => {
+    const res = await http(`${base}/api/slow/slow`)
+    expect(res.status).toBe(504)
+    expect(res.body.code).toBe('TRELLIS_GATEWAY_UPSTREAM_TIMEOUT')
+  })
+
+  it('retries a bodiless request on another instance when one refuses connections', async () => {
+    const dead = await upstream('dead')
+    await new Promise((r) => dead.server.close(r))
+    await register('catalog', 'catalog-dead', dead.port)
+    await eventually(() => directory.instances('catalog').length === 3, 5_000, 'dead instance listed')
+    const statuses = await Promise.all(
+      Array.from({ length: 9 }, () => http(`${base}/api/catalog/products`).then((r) => r.status)),
+    )
+    expect(statuses).toEqual(Array(9).fill(200))
+    // A request with a body is not replayed: it may have reached the instance.
+    const posts = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        http(`${base}/api/catalog/products`, { body: { a: 1 } }).then((r) => r.body.code ?? r.status),
+      ),
+    )
+    expect(posts).toContain('TRELLIS_GATEWAY_UPSTREAM_FAILED')
+    await registry.deregister('catalog', 'catalog-dead')
+    await eventually(() => directory.instances('catalog').length === 2, 5_000, 'dead instance gone')
+  })
+
+  it('answers malformed HTTP and oversized headers with problem+json, and keeps serving', async () => {
+    expect(await raw('GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1.1 400[\s\S]*TRELLIS_GATEWAY_REQUEST_MALFORMED/)
+    expect(await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(
+      /^HTTP\/1.1 431[\s\S]*TRELLIS_GATEWAY_HEADERS_TOO_LARGE/,
+    )
+    expect((await http(`${base}/api/catalog/products`)).status).toBe(200)
+  })
+})
