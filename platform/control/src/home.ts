@@ -1,5 +1,5 @@
-import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { alive } from './process/alive.js'
 
 /**
@@ -24,7 +24,7 @@ export class Home {
   /** Creates the folder and checks it is writable, with a message that says what to do when not. */
   async prepare(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true })
+      await makeDirectory(this.dir)
       await access(this.dir, constants.W_OK | constants.R_OK | constants.X_OK)
     } catch (error) {
       throw new Error(
@@ -64,4 +64,26 @@ export class Home {
       () => undefined,
     )
   }
+}
+
+/**
+ * `mkdir -p`, one component at a time. Node's recursive mkdir never returns
+ * on some special file systems (under /proc it retries forever); this fails
+ * with the first component that cannot be made.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  const exists = await stat(dir).then(
+    (s) => {
+      if (!s.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' })
+      return true
+    },
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false
+      throw error
+    },
+  )
+  if (exists) return
+  const parent = dirname(dir)
+  if (parent !== dir) await makeDirectory(parent)
+  await mkdir(dir)
 }

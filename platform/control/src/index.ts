@@ -13,4 +13,5 @@ export {
   type RestartPolicy,
   type Step,
 } from './reconcile/plan.js'
+export { probe, probeEndpoint } from './reconcile/prober.js'
 export { type RunningSystem, type SystemOptions, startSystem } from './system.js'

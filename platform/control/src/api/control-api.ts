@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import {
   createHttpApp,
   defineError,
@@ -6,7 +7,6 @@ import {
   registerHealthRoutes,
 } from '@trellis/kit/platform'
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
 import type { InstanceStatus } from '../reconcile/instance-spec.js'
 
 export const ControlErrors = {

@@ -32,6 +32,7 @@ export class ManagedProcess {
     readonly spec: LaunchSpec,
     onLine: (key: string, stream: LogStream, line: string) => void,
     onExit: (key: string, exit: ExitInfo) => void,
+    onListening?: (key: string, port: number) => void,
   ) {
     this.child = spawn(process.execPath, [spec.entry], {
       cwd: spec.cwd,
@@ -43,7 +44,10 @@ export class ManagedProcess {
     })
     this.child.on('message', (message: unknown) => {
       const m = message as { type?: string; port?: number }
-      if (m?.type === 'trellis:listening' && typeof m.port === 'number') this.port = m.port
+      if (m?.type === 'trellis:listening' && typeof m.port === 'number') {
+        this.port = m.port
+        onListening?.(spec.key, m.port)
+      }
     })
     readLines(this.child.stdout, (line) => onLine(spec.key, 'stdout', line))
     readLines(this.child.stderr, (line) => onLine(spec.key, 'stderr', line))

@@ -21,12 +21,12 @@ export interface DesiredContext {
   env: Record<string, string>
 }
 
-const require = createRequire(import.meta.url)
+const resolveFromHere = createRequire(import.meta.url)
 
 /** The platform's own entry points, resolved through their packages. */
 export const PLATFORM_ENTRIES = {
-  registry: () => require.resolve('@trellis/registry/main'),
-  gateway: () => require.resolve('@trellis/gateway/main'),
+  registry: () => resolveFromHere.resolve('@trellis/registry/main'),
+  gateway: () => resolveFromHere.resolve('@trellis/gateway/main'),
 }
 
 /**

@@ -10,7 +10,9 @@ const spec: InstanceSpec = {
   launch: { key: 'catalog-1', entry: 'x', env: {}, cwd: '.' },
 }
 const now = 1_000_000
-const input = (over: Omit<Partial<PlanInput>, 'status'> & { status?: Partial<InstanceStatus> } = {}): PlanInput => ({
+const input = (
+  over: Omit<Partial<PlanInput>, 'status'> & { status?: Partial<InstanceStatus> } = {},
+): PlanInput => ({
   desired: true,
   process: undefined,
   exitUnrecorded: false,

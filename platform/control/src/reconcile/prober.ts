@@ -8,13 +8,14 @@ export interface ProbeResult {
 /** Liveness and readiness of one instance over HTTP, each bounded by `timeoutMs`. */
 export async function probe(port: number, timeoutMs = 1_000): Promise<ProbeResult> {
   const [live, ready] = await Promise.all([
-    get(port, '/health/live', timeoutMs),
-    get(port, '/health/ready', timeoutMs),
+    probeEndpoint(port, '/health/live', timeoutMs),
+    probeEndpoint(port, '/health/ready', timeoutMs),
   ])
   return { live, ready }
 }
 
-async function get(port: number, path: string, timeoutMs: number): Promise<boolean> {
+/** One probe: true when the endpoint answers 200 in time. The status is all the control loop reads. */
+export async function probeEndpoint(port: number, path: string, timeoutMs = 1_000): Promise<boolean> {
   try {
     const res = await request(`http://127.0.0.1:${port}${path}`, {
       headersTimeout: timeoutMs,

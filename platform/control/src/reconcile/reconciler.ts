@@ -21,6 +21,8 @@ export interface ReconcilerDeps {
 
 const DEFAULTS = {
   intervalMs: 1_000,
+  // While any instance is still starting, look again soon: readiness is noticed within this.
+  convergingIntervalMs: 100,
   // The kit drains for up to 10 s; give it that plus a margin before SIGKILL.
   stopGraceMs: 12_000,
 }
@@ -74,7 +76,13 @@ export class Reconciler {
           this.again = false
           this.wake()
         } else {
-          this.timer = setTimeout(() => this.wake(), this.deps.intervalMs ?? DEFAULTS.intervalMs)
+          const converging = [...this.statuses.values()].some(
+            (s) => s.phase === 'starting' || s.phase === 'stopping',
+          )
+          const interval = converging
+            ? DEFAULTS.convergingIntervalMs
+            : (this.deps.intervalMs ?? DEFAULTS.intervalMs)
+          this.timer = setTimeout(() => this.wake(), interval)
         }
       })
   }
@@ -168,6 +176,7 @@ export class Reconciler {
             this.deps.printer.instance(k, stream, line)
             this.deps.onLine?.(k, stream, line)
           },
+          () => this.wake(),
           () => this.wake(),
         )
         this.processes.set(key, started)
