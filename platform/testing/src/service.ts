@@ -5,6 +5,8 @@ import { createTestDatabase } from './postgres.js'
 export interface TestServiceOptions {
   /** Admin URL of a Postgres server; a fresh database is created on it for this service. */
   postgresUrl?: string
+  /** Use this database instead of a fresh one (several replicas of one service). */
+  databaseUrl?: string
   env?: Record<string, string>
   /** Collect the service's log lines instead of printing them. */
   logs?: string[]
@@ -20,9 +22,10 @@ export async function startTestService<S extends SettingSpecs>(
   definition: ServiceDefinition<S>,
   options: TestServiceOptions = {},
 ): Promise<TestService> {
-  const databaseUrl = definition.database
-    ? await createTestDatabase(requireUrl(options.postgresUrl, definition.name), definition.name)
-    : undefined
+  const databaseUrl = !definition.database
+    ? undefined
+    : (options.databaseUrl ??
+      (await createTestDatabase(requireUrl(options.postgresUrl, definition.name), definition.name)))
   const logs = options.logs ?? []
   const running = await runService(definition, {
     env: {
