@@ -97,27 +97,38 @@ describe('walking skeleton', () => {
 
   it('stops routing to an instance that was stopped', async () => {
     expect(system.scale('catalog', 1)).toBe(true)
-    await eventually(
-      () => !system.status().instances.some((i) => i.key === 'catalog-2'),
-      20_000,
-      'catalog-2 stopped',
-    )
-    const { body } = await http(`${system.urls.registry}/v1/services/catalog`)
-    expect(body.instances.map((i: { id: string }) => i.id)).toEqual(['catalog-1'])
-    const mark = system.logs.length
-    const statuses = await Promise.all(
-      Array.from({ length: 20 }, () => gateway('/api/catalog/products?limit=1').then((r) => r.status)),
-    )
-    expect(statuses).toEqual(Array(20).fill(200))
-    const served = system.logs
-      .slice(mark)
-      .filter(
-        (l) => l.startsWith('catalog-') && l.includes('"msg":"request"') && l.includes('/products?limit=1'),
+    try {
+      await eventually(
+        () => !system.status().instances.some((i) => i.key === 'catalog-2'),
+        20_000,
+        'catalog-2 stopped',
       )
-    expect(served.length).toBe(20)
-    expect(served.every((l) => l.startsWith('catalog-1 '))).toBe(true)
-    system.scale('catalog', 2)
-    await system.waitReady(30_000)
+      const { body } = await http(`${system.urls.registry}/v1/services/catalog`)
+      expect(body.instances.map((i: { id: string }) => i.id)).toEqual(['catalog-1'])
+      const mark = system.logs.length
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () => gateway('/api/catalog/products?limit=1').then((r) => r.status)),
+      )
+      expect(statuses).toEqual(Array(20).fill(200))
+      // Log lines travel through pipes after the responses: wait for all 20 to arrive.
+      const served = await eventually(
+        () => {
+          const lines = system.logs
+            .slice(mark)
+            .filter(
+              (l) =>
+                l.startsWith('catalog-') && l.includes('"msg":"request"') && l.includes('/products?limit=1'),
+            )
+          return lines.length >= 20 ? lines : undefined
+        },
+        10_000,
+        'the 20 request log lines',
+      )
+      expect(served.filter((l) => !l.startsWith('catalog-1 '))).toEqual([])
+    } finally {
+      system.scale('catalog', 2)
+      await system.waitReady(30_000)
+    }
   })
 
   it('stops everything it started, Postgres included, and leaves no process behind', async () => {
