@@ -43,6 +43,7 @@ export type {
 export { RegistrationKeeper } from './registry/registration.js'
 export { RegistryClient, RegistryErrors } from './registry/registry-client.js'
 export { ServiceDirectory } from './registry/service-directory.js'
+export type { FeatureHandle, FeatureSetup, KitFeature } from './service/feature.js'
 export { describeListenError, installShutdownHandlers } from './service/process-signals.js'
 export { EXIT_CONFIG } from './service/run-service.js'
 export {

@@ -24,11 +24,29 @@ export class RegistrationKeeper {
   private failing = false
   private readonly waiters: Array<() => void> = []
 
+  private readonly registration: Omit<Registration, 'metadata'> & { metadata: () => Registration['metadata'] }
+
+  /** `metadata` may be a function, read at every (re-)registration, so it can change while the instance runs. */
   constructor(
     private readonly client: RegistryClient,
-    private readonly registration: Registration,
+    registration: Omit<Registration, 'metadata'> & {
+      metadata: Registration['metadata'] | (() => Registration['metadata'])
+    },
     private readonly log: Logger,
-  ) {}
+  ) {
+    const { metadata } = registration
+    this.registration = {
+      ...registration,
+      metadata: typeof metadata === 'function' ? metadata : () => metadata,
+    }
+  }
+
+  /** Registers again now, so the registry (and its watchers) see changed metadata. */
+  refresh(): void {
+    if (this.stopped || !this.registeredOnce) return
+    clearTimeout(this.timer)
+    void this.tick('register')
+  }
 
   get registered(): boolean {
     return this.registeredOnce && !this.stopped
@@ -62,7 +80,10 @@ export class RegistrationKeeper {
     let next: 'register' | 'heartbeat' = 'heartbeat'
     try {
       if (action === 'register') {
-        this.lease = await this.client.register(this.registration)
+        this.lease = await this.client.register({
+          ...this.registration,
+          metadata: this.registration.metadata(),
+        })
         this.log.info(
           { registry: this.client.url, port: this.registration.port, leaseMs: this.lease.ttlMs },
           this.registeredOnce ? 'registered again' : 'registered',

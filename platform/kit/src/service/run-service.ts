@@ -10,7 +10,7 @@ import {
   type SettingsOf,
 } from '../config/settings.js'
 import { Database, waitForDatabase } from '../db/database.js'
-import { KIT_MIGRATIONS, purgeIdempotencyKeys } from '../db/idempotency.js'
+import { KIT_MIGRATIONS } from '../db/idempotency.js'
 import { loadMigrations, migrate } from '../db/migrations.js'
 import { isTrellisError } from '../errors/define-error.js'
 import { registerHealthRoutes } from '../health/health-routes.js'
@@ -21,7 +21,10 @@ import { createLogger, type Logger } from '../log/logger.js'
 import type { RouteInfo } from '../registry/instance.js'
 import { RegistrationKeeper } from '../registry/registration.js'
 import { RegistryClient } from '../registry/registry-client.js'
+import type { AnyRoute } from './define-route.js'
 import type { ServiceContext, ServiceDefinition } from './define-service.js'
+import type { FeatureHandle } from './feature.js'
+import { FEATURES } from './features.js'
 import { describeListenError, installShutdownHandlers } from './process-signals.js'
 import { RuntimeSettings } from './runtime-settings.js'
 
@@ -114,7 +117,7 @@ export async function runService<S extends SettingSpecs>(
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
-  for (const route of definition.routes(context)) {
+  const addRoute = (route: AnyRoute) => {
     app.route({
       method: route.method,
       url: route.url,
@@ -124,10 +127,43 @@ export async function runService<S extends SettingSpecs>(
     routes.push({ method: route.method, url: route.url, access: route.access ?? 'public' })
   }
 
+  let keeper: RegistrationKeeper | undefined
+  const features: FeatureHandle[] = []
+  const stopFeatures = async () => {
+    for (const feature of features.splice(0).reverse()) {
+      await Promise.resolve(feature.stop?.()).catch((error) =>
+        log.error({ err: error }, 'feature stop failed'),
+      )
+    }
+  }
+  try {
+    for (const feature of FEATURES) {
+      const handle = await feature.setup({
+        definition: definition as unknown as ServiceDefinition,
+        context: context as unknown as ServiceContext,
+        app,
+        readiness,
+        runtime,
+        env,
+        log,
+        db,
+        addRoute,
+        refreshRegistration: () => keeper?.refresh(),
+      })
+      if (handle) features.push(handle)
+    }
+    for (const route of definition.routes(context)) addRoute(route)
+  } catch (error) {
+    await stopFeatures()
+    await db?.close()
+    throw error
+  }
+
   await definition.onStart?.(context)
   try {
     await app.listen({ host: runtime.host, port: runtime.port })
   } catch (error) {
+    await stopFeatures()
     await db?.close()
     throw new Error(describeListenError(error, runtime.port, 'TRELLIS_PORT'))
   }
@@ -140,8 +176,8 @@ export async function runService<S extends SettingSpecs>(
   log.info({ port, url }, 'listening')
   // Tell a supervising control loop where we listen (no-op when not spawned with IPC).
   process.send?.({ type: 'trellis:listening', port, instanceId })
+  for (const feature of features) await feature.afterListen?.({ url, host, port })
 
-  let keeper: RegistrationKeeper | undefined
   if (runtime.registryUrl) {
     keeper = new RegistrationKeeper(
       new RegistryClient(runtime.registryUrl),
@@ -151,7 +187,11 @@ export async function runService<S extends SettingSpecs>(
         host,
         port,
         version,
-        metadata: { routes, pid: process.pid, startedAt },
+        metadata: () =>
+          Object.assign(
+            { routes, pid: process.pid, startedAt },
+            ...features.map((f) => f.metadata?.() ?? {}),
+          ),
       },
       log,
     )
@@ -162,19 +202,15 @@ export async function runService<S extends SettingSpecs>(
     keeper.start()
   }
 
-  const purgeTimer = db
-    ? setInterval(() => void purgeIdempotencyKeys(db).catch(() => undefined), 3_600_000).unref()
-    : undefined
-
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop requested'): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping')
       readiness.drain()
-      clearInterval(purgeTimer)
       await keeper?.stop()
       if (keeper && runtime.deregisterDelayMs > 0) await sleep(runtime.deregisterDelayMs)
       await closeGracefully(app, runtime.drainTimeoutMs, log)
+      await stopFeatures()
       await Promise.resolve(definition.onStop?.(context)).catch((error) =>
         log.error({ err: error }, 'onStop failed'),
       )
