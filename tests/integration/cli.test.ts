@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { freePort } from '@trellis/control'
-import { eventually, http, REPO_ROOT, tempHome } from '@trellis/testing'
+import { eventually, http, processAlive, REPO_ROOT, tempHome } from '@trellis/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 
 // `npm start` runs exactly this: the CLI's `up` as its own process.
@@ -56,7 +56,7 @@ describe('trellis up', () => {
     up.child.kill('SIGINT')
     expect(await up.exited).toBe(0)
     expect(up.output()).toMatch(/trellis\s+\| stopped/)
-    for (const pid of pids) expect(alive(pid), `pid ${pid} still alive`).toBe(false)
+    for (const pid of pids) expect(processAlive(pid), `pid ${pid} still alive`).toBe(false)
     await home.remove()
   })
 
@@ -93,12 +93,3 @@ describe('trellis up', () => {
     expect(cli.output()).toContain('Trellis is not running')
   })
 })
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

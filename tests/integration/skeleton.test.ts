@@ -1,4 +1,4 @@
-import { eventually, http, startTestSystem, type TestSystem } from '@trellis/testing'
+import { eventually, http, processAlive, startTestSystem, type TestSystem } from '@trellis/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -135,15 +135,6 @@ describe('walking skeleton', () => {
     const pids = system.pids()
     expect(pids.length).toBe(7)
     await system.stop()
-    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false)
+    for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false)
   })
 })
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

@@ -17,7 +17,7 @@ const settings = loadSettings(GatewaySettings, process.env)
 const log = createLogger({
   service: 'gateway',
   instance: settings.instanceId,
-  level: settings.logLevel as 'info',
+  level: settings.logLevel,
 })
 
 let topology: Awaited<ReturnType<typeof loadTopology>>

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { defineSettings, setting } from '@trellis/kit/platform'
+import { defineSettings, LogLevel, setting } from '@trellis/kit/platform'
 
 export const DEFAULT_FILTERS = [
   'correlation-id',
@@ -48,5 +48,5 @@ export const GatewaySettings = defineSettings({
   instanceId: setting(Type.String(), 'gateway-1', 'Instance id in the registry.', {
     env: 'TRELLIS_INSTANCE_ID',
   }),
-  logLevel: setting(Type.String(), 'info', 'Lowest level written to the log.', { env: 'TRELLIS_LOG_LEVEL' }),
+  logLevel: setting(LogLevel, 'info', 'Lowest level written to the log.', { env: 'TRELLIS_LOG_LEVEL' }),
 })

@@ -31,7 +31,7 @@ export {
   toProblem,
   toTrellisError,
 } from './http/problem.js'
-export { createLogger, type Logger } from './log/logger.js'
+export { createLogger, type Logger, LogLevel } from './log/logger.js'
 export type {
   CatalogSnapshot,
   InstanceMetadata,

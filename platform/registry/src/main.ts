@@ -4,6 +4,7 @@ import {
   defineSettings,
   describeListenError,
   installShutdownHandlers,
+  LogLevel,
   loadSettings,
   setting,
 } from '@trellis/kit/platform'
@@ -30,14 +31,14 @@ const RegistrySettings = defineSettings({
   ),
   sweepIntervalMs: setting(Type.Integer({ minimum: 50 }), 250, 'How often expired leases are swept.'),
   maxWaitMs: setting(Type.Integer({ minimum: 1_000 }), 60_000, 'Longest wait of a blocking query.'),
-  logLevel: setting(Type.String(), 'info', 'Lowest level written to the log.', { env: 'TRELLIS_LOG_LEVEL' }),
+  logLevel: setting(LogLevel, 'info', 'Lowest level written to the log.', { env: 'TRELLIS_LOG_LEVEL' }),
 })
 
 const settings = loadSettings(RegistrySettings, process.env, 'registry')
 const log = createLogger({
   service: 'registry',
   instance: process.env['TRELLIS_INSTANCE_ID'] ?? 'registry-1',
-  level: settings.logLevel as 'info',
+  level: settings.logLevel,
 })
 const { app } = createRegistryApp({
   log,

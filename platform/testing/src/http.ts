@@ -50,3 +50,13 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** True while a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,6 +1,18 @@
+import { Type } from '@sinclair/typebox'
 import { type LevelWithSilent, type Logger, pino } from 'pino'
 
 export type { Logger }
+
+/** The levels a process may log at, as a settings schema. */
+export const LogLevel = Type.Union([
+  Type.Literal('fatal'),
+  Type.Literal('error'),
+  Type.Literal('warn'),
+  Type.Literal('info'),
+  Type.Literal('debug'),
+  Type.Literal('trace'),
+  Type.Literal('silent'),
+])
 
 export interface LoggerOptions {
   service: string

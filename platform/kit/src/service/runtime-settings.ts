@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineSettings, setting } from '../config/settings.js'
+import { LogLevel } from '../log/logger.js'
 
 /** What every instance reads from its environment; the control loop (or a Deployment) sets them. */
 export const RuntimeSettings = defineSettings({
@@ -37,19 +38,7 @@ export const RuntimeSettings = defineSettings({
     false,
     'Apply seed data (S<n>__*.sql) after migrations; the local system turns it on.',
   ),
-  logLevel: setting(
-    Type.Union([
-      Type.Literal('fatal'),
-      Type.Literal('error'),
-      Type.Literal('warn'),
-      Type.Literal('info'),
-      Type.Literal('debug'),
-      Type.Literal('trace'),
-      Type.Literal('silent'),
-    ]),
-    'info',
-    'Lowest level written to the log.',
-  ),
+  logLevel: setting(LogLevel, 'info', 'Lowest level written to the log.'),
   bodyLimitBytes: setting(Type.Integer({ minimum: 1024 }), 1_048_576, 'Largest request body accepted.'),
   // In-flight requests get this long to finish on shutdown; the control loop waits a little longer before SIGKILL.
   drainTimeoutMs: setting(
