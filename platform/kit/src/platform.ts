@@ -1,6 +1,19 @@
 // What the platform's own processes (registry, gateway, control loop) share
 // with the kit. Services import `@trellis/kit`, not this.
 
+export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from './client/balancer.js'
+export { CallErrors } from './client/call-errors.js'
+export { callPolicy } from './client/call-policy.js'
+export { breakerStateName, createBreaker } from './client/circuit-breaker.js'
+export { ClientMetrics } from './client/client-metrics.js'
+export { DEADLINE_HEADER, Deadline } from './client/deadline.js'
+export { DependencyClient } from './client/dependency-client.js'
+export { Endpoint } from './client/endpoint.js'
+export { EndpointSet } from './client/endpoint-set.js'
+export { AttemptFailure, connectionFailure } from './client/failure.js'
+export { directorySource, type InstanceSource, staticSource } from './client/instance-source.js'
+export { OutlierDetector } from './client/outlier-detector.js'
+export { RetryBudget } from './client/retry-budget.js'
 export {
   ConfigErrors,
   defineSettings,

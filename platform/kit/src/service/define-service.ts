@@ -1,3 +1,6 @@
+import type { Registry } from 'prom-client'
+import type { DependencyPolicy } from '../client/call-policy.js'
+import type { CallRequest, DependencyClient } from '../client/dependency-client.js'
 import type { SettingSpecs, SettingsDefinition, SettingsOf } from '../config/settings.js'
 import type { Database } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
@@ -12,6 +15,12 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   settings: SettingsOf<S>
   /** The service's own database; present when the definition declares one. */
   db: Database
+  /** The instance's Prometheus registry, served on GET /metrics; add the service's own series to it. */
+  metrics: Registry
+  /** Calls a dependency (listed in `dependsOn`) with its policies: deadline, retries, breaker, bulkhead, balancing. */
+  call<T = unknown>(dependency: string, request: CallRequest<T>): Promise<T>
+  /** The client of one dependency (listed in `dependsOn`), with `get`, `post`, … helpers. */
+  client(dependency: string): DependencyClient
 }
 
 export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
@@ -20,8 +29,14 @@ export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
   description?: string
   /** Typed settings, read from the environment at start. */
   settings?: SettingsDefinition<S>
-  /** Services this one calls. Informational for now; the call client and the console read it. */
+  /** Services this one calls; each gets a client (`ctx.client(name)`, `ctx.call(name, …)`). */
   dependsOn?: string[]
+  /**
+   * Call policies per dependency over the kit's defaults (timeouts, retries,
+   * breaker, bulkhead, balancer, ejection), and per route of the dependency;
+   * `TRELLIS_CALL_<DEPENDENCY>_<KEY>` overrides them. See docs/resilience.md.
+   */
+  calls?: Record<string, DependencyPolicy>
   /** The service's own database: its migrations (`V<n>__*.sql`) and local seed data (`S<n>__*.sql`). */
   database?: { migrations: URL | string; seeds?: URL | string }
   routes: (context: ServiceContext<S>) => AnyRoute[]

@@ -1,4 +1,8 @@
+import { callsFeature } from '../client/calls-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
+import { faultsFeature } from '../faults/faults-feature.js'
+import { deadlineFeature } from '../http/deadline-feature.js'
+import { metricsFeature } from '../metrics/metrics-feature.js'
 import type { KitFeature } from './feature.js'
 
 /** Forgets idempotency keys older than a day, hourly. */
@@ -12,5 +16,15 @@ const idempotencyPurge: KitFeature = {
   },
 }
 
-/** Every feature, in setup order (stopped in reverse). */
-export const FEATURES: KitFeature[] = [idempotencyPurge]
+/**
+ * Every feature, in setup order (stopped in reverse): metrics first, since
+ * the others add series to its registry; the deadline check before fault
+ * injection, so that an injected delay can make a deadline pass.
+ */
+export const FEATURES: KitFeature[] = [
+  metricsFeature,
+  deadlineFeature,
+  faultsFeature,
+  callsFeature,
+  idempotencyPurge,
+]

@@ -103,6 +103,12 @@ export async function runService<S extends SettingSpecs>(
       if (!db) throw new Error(`service ${definition.name} declares no database`)
       return db
     },
+    // Set by features (metrics, calls) before the routes are built.
+    metrics: undefined as unknown as ServiceContext['metrics'],
+    call: () => Promise.reject(new Error('the calls feature is not set up')),
+    client: () => {
+      throw new Error('the calls feature is not set up')
+    },
   }
 
   const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })
