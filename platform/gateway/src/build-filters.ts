@@ -1,5 +1,4 @@
-import type { ServiceDirectory, Topology } from '@trellis/kit/platform'
-import { RoundRobinBalancer } from './balancer.js'
+import type { Logger, ServiceDirectory, Topology } from '@trellis/kit/platform'
 import { correlationId } from './filters/correlation-id.js'
 import type { GatewayFilter } from './filters/filter.js'
 import { health } from './filters/health.js'
@@ -16,6 +15,8 @@ export interface FilterDeps {
   topology: Topology
   directory: ServiceDirectory
   upstreamConnections: number
+  /** Where circuit changes and ejections are logged. */
+  log?: Logger
 }
 
 /** Builds the configured chain by name; an unknown name fails the start, not the first request. */
@@ -25,23 +26,17 @@ export function buildFilters(
 ): { filters: GatewayFilter[]; upstreams: Upstreams } {
   const table = RouteTable.fromTopology(deps.topology)
   const publicRoutes = new PublicRoutes()
-  const upstreams = new Upstreams(deps.upstreamConnections)
-  deps.directory.on('change', (snapshot) => {
-    publicRoutes.update(snapshot.services)
-    upstreams.retain(
-      new Set(
-        Object.values(snapshot.services)
-          .flat()
-          .map((i) => i.url),
-      ),
-    )
+  const upstreams = new Upstreams(deps.directory, {
+    connections: deps.upstreamConnections,
+    ...(deps.log ? { log: deps.log } : {}),
   })
+  deps.directory.on('change', (snapshot) => publicRoutes.update(snapshot.services))
   const available: Record<string, () => GatewayFilter> = {
     'correlation-id': () => correlationId,
     health: () => health(deps.directory),
     'path-guard': () => pathGuard,
     'route-match': () => routeMatch(table, publicRoutes),
-    proxy: () => proxy({ directory: deps.directory, balancer: new RoundRobinBalancer(), upstreams }),
+    proxy: () => proxy({ upstreams }),
     'response-headers': () => responseHeaders,
     'problem-response': () => problemResponse,
   }

@@ -34,6 +34,7 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   topology,
   directory,
   upstreamConnections: settings.upstreamConnections,
+  log,
 })
 const gateway = createGateway({ log, filters, accessLog: settings.accessLog })
 const { server } = gateway

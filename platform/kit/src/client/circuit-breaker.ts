@@ -39,7 +39,11 @@ export function createBreaker(
   metrics.breakerState.labels(dependency).set(0)
   if (options.failures <= 0) return undefined
   const breaker = circuitBreaker(
-    handleWhen((error) => error instanceof AttemptFailure),
+    // A failure is thrown by the kit client; the gateway, which has already
+    // streamed a 5xx answer to its client, returns it instead.
+    handleWhen((error) => error instanceof AttemptFailure).orWhenResult(
+      (result) => result instanceof AttemptFailure,
+    ),
     { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failures) },
   )
   breaker.onStateChange((state) => {

@@ -17,6 +17,19 @@ const ExposeSchema = Type.Object(
     prefix: Type.String({ pattern: '^(/[a-z0-9][a-z0-9._-]*)+$' }),
     rewrite: Type.Optional(Type.String({ pattern: '^/([a-z0-9][a-z0-9._-]*/?)*$' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
+    breaker: Type.Optional(
+      Type.Union([
+        Type.Literal(false),
+        Type.Object(
+          {
+            failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
+            halfOpenAfterMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 )
@@ -66,7 +79,17 @@ export interface ServiceSpec {
   entry: string
   replicas: number
   database: boolean
-  expose: { prefix: string; rewrite: string; timeoutMs: number } | undefined
+  expose:
+    | {
+        prefix: string
+        rewrite: string
+        timeoutMs: number
+        /** Attempts after the first, for bodiless idempotent requests (refused, broken, 503). */
+        retries: number
+        /** Failed attempts in a row that open the circuit (0: no breaker), and how long it stays open. */
+        breaker: { failures: number; halfOpenAfterMs: number }
+      }
+    | undefined
   env: Record<string, string>
 }
 
@@ -84,7 +107,12 @@ export const TopologyErrors = {
 } as const
 
 export const DEFAULT_PORTS = { postgres: 54329, registry: 8761, gateway: 8080, control: 8790 } as const
-const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000
+const GATEWAY_DEFAULTS = {
+  timeoutMs: 10_000,
+  // One more instance for a request that found a dead or draining one.
+  retries: 1,
+  breaker: { failures: 5, halfOpenAfterMs: 5_000 },
+}
 
 export async function loadTopology(file: string): Promise<Topology> {
   let text: string
@@ -123,7 +151,12 @@ export function parseTopology(text: string, file: string): Topology {
       expose: s.expose && {
         prefix: s.expose.prefix,
         rewrite: s.expose.rewrite ?? '/',
-        timeoutMs: s.expose.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS,
+        timeoutMs: s.expose.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs,
+        retries: s.expose.retries ?? GATEWAY_DEFAULTS.retries,
+        breaker:
+          s.expose.breaker === false
+            ? { failures: 0, halfOpenAfterMs: GATEWAY_DEFAULTS.breaker.halfOpenAfterMs }
+            : { ...GATEWAY_DEFAULTS.breaker, ...s.expose.breaker },
       },
       env: s.env ?? {},
     }
