@@ -24,9 +24,10 @@ describe('walking skeleton', () => {
       'inventory-1',
       'inventory-2',
       'registry-1',
+      'storefront-1',
     ])
     expect(instances.every((i) => i.ready && i.phase === 'running' && i.pid)).toBe(true)
-    expect(new Set(instances.map((i) => i.pid)).size).toBe(6)
+    expect(new Set(instances.map((i) => i.pid)).size).toBe(7)
   })
 
   it('serves the seeded shop through the gateway, and every catalog SKU has stock', async () => {
@@ -133,7 +134,7 @@ describe('walking skeleton', () => {
 
   it('stops everything it started, Postgres included, and leaves no process behind', async () => {
     const pids = system.pids()
-    expect(pids.length).toBe(7)
+    expect(pids.length).toBe(8)
     await system.stop()
     for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false)
   })
