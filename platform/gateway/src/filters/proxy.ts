@@ -57,50 +57,48 @@ export function proxy(deps: ProxyDeps): GatewayFilter {
       const idempotent = replayable && IDEMPOTENT.has(method)
       const retries = replayable ? (exposed.retries ?? 1) : 0
       upstream.budget.deposit()
-      let avoid: Endpoint | undefined
-      for (let attempt = 0; ; attempt++) {
-        const endpoint = upstream.endpoints.pick(avoid)!
-        const mayRetry = (failure: AttemptFailure) =>
-          attempt < retries &&
-          !context.res.headersSent &&
-          failure.retryable(idempotent) &&
-          upstream.endpoints.size > 1
-        let outcome: AttemptFailure | undefined
-        try {
-          outcome = await execute(upstream, () => forward(context, endpoint, upstream, mayRetry))
-        } catch (error) {
-          if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
-            throw GatewayErrors.circuitOpen(exposed.service, upstream.halfOpenAfterMs)
-          if (!(error instanceof AttemptFailure)) throw error
-          if (mayRetry(error) && upstream.budget.tryWithdraw()) {
+      // All attempts of one request, retries on other instances included:
+      // the breaker counts requests that failed, not instances that did.
+      const attempts = async (): Promise<AttemptFailure | undefined> => {
+        let avoid: Endpoint | undefined
+        for (let attempt = 0; ; attempt++) {
+          const endpoint = upstream.endpoints.pick(avoid)!
+          const mayRetry = (failure: AttemptFailure) =>
+            attempt < retries &&
+            !context.res.headersSent &&
+            failure.retryable(idempotent) &&
+            upstream.endpoints.size > 1
+          try {
+            return await forward(context, endpoint, upstream, mayRetry)
+          } catch (error) {
+            if (!(error instanceof AttemptFailure) || !mayRetry(error) || !upstream.budget.tryWithdraw())
+              throw error
             upstream.metrics.retries.labels(exposed.service).inc()
             context.log.warn(
               { instance: endpoint.id, reason: error.reason, request_id: context.requestId },
               'upstream failed; trying another instance',
             )
             avoid = endpoint
-            continue
           }
-          throw toGatewayError(error, exposed.service, exposed.timeoutMs)
         }
-        if (outcome)
-          context.log.warn(
-            { instance: endpoint.id, status: outcome.status, request_id: context.requestId },
-            'upstream answered with a server error',
-          )
-        context.handled = true
-        return
       }
+      let outcome: AttemptFailure | undefined
+      try {
+        outcome = await (upstream.breaker ? upstream.breaker.execute(attempts) : attempts())
+      } catch (error) {
+        if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
+          throw GatewayErrors.circuitOpen(exposed.service, upstream.halfOpenAfterMs)
+        if (error instanceof AttemptFailure) throw toGatewayError(error, exposed.service, exposed.timeoutMs)
+        throw error
+      }
+      if (outcome)
+        context.log.warn(
+          { instance: context.upstream, status: outcome.status, request_id: context.requestId },
+          'upstream answered with a server error',
+        )
+      context.handled = true
     },
   }
-}
-
-/** Through the breaker when the service has one; a 5xx answer already passed on comes back as a result it counts. */
-function execute(
-  upstream: Upstream,
-  fn: () => Promise<AttemptFailure | undefined>,
-): Promise<AttemptFailure | undefined> {
-  return upstream.breaker ? upstream.breaker.execute(fn) : fn()
 }
 
 /**

@@ -89,9 +89,10 @@ interface RouteState {
 
 /**
  * Calls one dependency: picks an instance (balancer, outlier ejection) and
- * applies, outermost first: the call's deadline (cockatiel timeout), retries
- * with exponential backoff, jitter and a retry budget, the dependency's
- * circuit breaker, its bulkhead, then one attempt on one instance. A
+ * applies, outermost first: the call's deadline (cockatiel timeout), the
+ * dependency's circuit breaker, retries with exponential backoff, jitter and
+ * a retry budget, the dependency's bulkhead, then one attempt on one
+ * instance. A
  * fallback, if the caller gave one, answers for a call that got no answer.
  */
 export class DependencyClient {
@@ -217,9 +218,8 @@ export class DependencyClient {
         this.metrics.retries.labels(this.dependency).inc()
       }
       const run = () => this.attempt<T>(request, method, path, body, deadlineAt, signal, last?.endpoint)
-      const guarded = this.bulkhead ? () => this.bulkhead!.execute(run, signal) : run
       try {
-        return await (this.breaker ? this.breaker.execute(guarded, signal) : guarded())
+        return await (this.bulkhead ? this.bulkhead.execute(run, signal) : run())
       } catch (error) {
         if (error instanceof AttemptFailure) {
           last = { endpoint: (error as AttemptFailureAt).endpoint!, error }
@@ -229,15 +229,22 @@ export class DependencyClient {
       }
     }
 
-    const withRetries = (signal: AbortSignal): Promise<T> =>
-      retryPolicy ? retryPolicy.execute(({ attempt: n }) => attempt(signal, n), signal) : attempt(signal, 0)
-
-    try {
-      return await timeout(budgetMs, TimeoutStrategy.Aggressive).execute((_, signal) => withRetries(signal))
-    } catch (error) {
-      if (error instanceof RetryDenied) throw error.last
-      throw error
+    // The breaker sees whole calls, retries included: a failure that a retry
+    // on another instance recovered is the outlier detector's business, not
+    // a sign that the dependency is down.
+    const withRetries = async (signal: AbortSignal): Promise<T> => {
+      try {
+        return await (retryPolicy
+          ? retryPolicy.execute(({ attempt: n }) => attempt(signal, n), signal)
+          : attempt(signal, 0))
+      } catch (error) {
+        throw error instanceof RetryDenied ? error.last : error
+      }
     }
+    const guarded = (signal: AbortSignal): Promise<T> =>
+      this.breaker ? this.breaker.execute(() => withRetries(signal), signal) : withRetries(signal)
+
+    return timeout(budgetMs, TimeoutStrategy.Aggressive).execute((_, signal) => guarded(signal))
   }
 
   private async attempt<T>(
@@ -250,7 +257,7 @@ export class DependencyClient {
     avoid: Endpoint | undefined,
   ): Promise<T> {
     const endpoint = this.endpoints.pick(avoid)
-    if (!endpoint) throw CallErrors.noInstance(this.dependency)
+    if (!endpoint) throw new AttemptFailure('none', 'no instance')
     const headers: Record<string, string> = {
       ...request.headers,
       [DEADLINE_HEADER]: String(Math.max(1, Math.floor(deadlineAt - performance.now()))),
@@ -265,7 +272,8 @@ export class DependencyClient {
       response = await endpoint.pool.request({ path, method, headers, body: body ?? null, signal })
       text = await response.body.text()
     } catch (error) {
-      const failure = connectionFailure(error)
+      // Aborted by the call's deadline: the instance was too slow.
+      const failure = signal.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
       if (!failure) throw error
       throw this.failed(endpoint, failure)
     } finally {
@@ -324,6 +332,7 @@ export class DependencyClient {
   private toCallError(error: unknown, method: string, path: string, budgetMs: number): TrellisError {
     if (isTrellisError(error)) return error
     if (error instanceof AttemptFailure) {
+      if (error.kind === 'none') return CallErrors.noInstance(this.dependency)
       if (error.kind === 'refused' || error.kind === 'connection')
         return CallErrors.unreachable(this.dependency, error.reason).with({ dependency: this.dependency })
       if (error.kind === 'timeout') return CallErrors.timeout(this.dependency, `${method} ${path}`, budgetMs)

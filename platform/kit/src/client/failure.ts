@@ -3,7 +3,7 @@
  * it: whether another attempt could succeed and whether it is safe, and
  * whether it counts against the instance and the dependency.
  */
-export type FailureKind = 'refused' | 'connection' | 'status' | 'timeout'
+export type FailureKind = 'refused' | 'connection' | 'status' | 'timeout' | 'none'
 
 export class AttemptFailure extends Error {
   constructor(
@@ -23,7 +23,8 @@ export class AttemptFailure extends Error {
    * callee, so any request may go again; a broken connection or a 503 may
    * have left work half done, so only idempotent requests go again. Other
    * 5xx answers and timeouts are not retried: the callee answered, or the
-   * budget is spent.
+   * budget is spent. With no instance at all (`none`) there is nothing to
+   * retry on; the breaker still counts it, since the dependency is down.
    */
   retryable(idempotent: boolean): boolean {
     if (this.kind === 'refused') return true

@@ -10,6 +10,7 @@ import {
   isTrellisError,
   runService,
   staticSource,
+  type TrellisError,
   Type,
 } from '@trellis/kit'
 import { http, startTestService } from '@trellis/testing'
@@ -49,8 +50,10 @@ async function upstream(mode: Mode = 'ok'): Promise<Upstream> {
     if (state.mode === 'slow') setTimeout(() => answer(200), 1_000)
     else if (state.mode === '503') answer(503)
     else if (state.mode === '500') answer(500)
-    else if (state.mode === 'flap') answer((flip = !flip) ? 503 : 200)
-    else answer(200)
+    else if (state.mode === 'flap') {
+      flip = !flip
+      answer(flip ? 503 : 200)
+    } else answer(200)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
@@ -135,7 +138,7 @@ describe('retries', () => {
   it('does not retry a 500: the callee answered', async () => {
     const failing = await upstream('500')
     const c = client([failing.url], { breakerFailures: 0 })
-    const error = await c.get('/x').catch((e) => e)
+    const error = (await c.get('/x').catch((e) => e)) as TrellisError
     expect(error).toMatchObject({ code: 'TRELLIS_CALL_UPSTREAM_FAILED', status: 502 })
     expect(error.extensions.upstreamCode).toBe('TRELLIS_TEST_500')
     expect(failing.hits).toBe(1)
