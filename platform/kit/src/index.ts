@@ -5,6 +5,7 @@ export { type Static, type TSchema, Type } from '@sinclair/typebox'
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 export { CallErrors } from './client/call-errors.js'
 export { type CallPolicy, callPolicy, type DependencyPolicy, type RoutePolicy } from './client/call-policy.js'
+export { clientFor } from './client/client-for.js'
 export { ClientMetrics } from './client/client-metrics.js'
 export { DEADLINE_HEADER, Deadline } from './client/deadline.js'
 export {

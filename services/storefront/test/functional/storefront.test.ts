@@ -179,7 +179,12 @@ describe('storefront product page', () => {
     catalog.mode = 'ok'
     const res = await http(`${service.url}/skus/TEE-S`)
     expect(res.status).toBe(200)
-    expect(res.body).toMatchObject({ sku: 'TEE-S', productName: PRODUCT.name, availability: 'low-stock', degraded: [] })
+    expect(res.body).toMatchObject({
+      sku: 'TEE-S',
+      productName: PRODUCT.name,
+      availability: 'low-stock',
+      degraded: [],
+    })
     const unknown = await http(`${service.url}/skus/NOPE-1`)
     expect(unknown.status).toBe(404)
     expect(unknown.body.code).toBe('TRELLIS_STOREFRONT_SKU_NOT_FOUND')
