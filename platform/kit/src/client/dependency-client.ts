@@ -11,8 +11,6 @@ import {
   type RetryPolicy,
   retry,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
 } from 'cockatiel'
 import type { Dispatcher } from 'undici'
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
@@ -82,6 +80,8 @@ class RetryDenied extends Error {
 
 interface RouteState {
   key: string
+  /** The duration series of successful calls, looked up once. */
+  ok: { observe(seconds: number): void }
   timeoutMs: number
   retries: number
   retry: RetryPolicy | undefined
@@ -89,10 +89,13 @@ interface RouteState {
 
 /**
  * Calls one dependency: picks an instance (balancer, outlier ejection) and
- * applies, outermost first: the call's deadline (cockatiel timeout), the
- * dependency's circuit breaker, retries with exponential backoff, jitter and
- * a retry budget, the dependency's bulkhead, then one attempt on one
- * instance. A
+ * applies, outermost first: the dependency's circuit breaker, retries with
+ * exponential backoff, jitter and a retry budget, the dependency's bulkhead,
+ * then one attempt on one instance. The call's deadline (one timer) aborts
+ * the attempt in flight and stops retries when it is spent. cockatiel's
+ * timeout policy is not used: its derived AbortController, event wrappers
+ * and promise race per call cost more than the rest of the chain in
+ * bench:client. A
  * fallback, if the caller gave one, answers for a call that got no answer.
  */
 export class DependencyClient {
@@ -207,9 +210,11 @@ export class DependencyClient {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
     this.budget.deposit()
     let last: { endpoint: Endpoint; error: unknown } | undefined
+    const deadline = new AbortController()
 
-    const attempt = async (signal: AbortSignal, n: number): Promise<T> => {
+    const attempt = async (n: number): Promise<T> => {
       if (n > 0) {
+        if (deadlineAt - performance.now() < 1) throw new RetryDenied(last?.error)
         // Only safe failures come back here (the retry policy filters them).
         if (!this.budget.tryWithdraw()) {
           this.metrics.retriesDenied.labels(this.dependency).inc()
@@ -217,9 +222,10 @@ export class DependencyClient {
         }
         this.metrics.retries.labels(this.dependency).inc()
       }
-      const run = () => this.attempt<T>(request, method, path, body, deadlineAt, signal, last?.endpoint)
+      const run = () =>
+        this.attempt<T>(request, method, path, body, deadlineAt, deadline.signal, last?.endpoint)
       try {
-        return await (this.bulkhead ? this.bulkhead.execute(run, signal) : run())
+        return await (this.bulkhead ? this.bulkhead.execute(run, deadline.signal) : run())
       } catch (error) {
         if (error instanceof AttemptFailure) {
           last = { endpoint: (error as AttemptFailureAt).endpoint!, error }
@@ -232,19 +238,22 @@ export class DependencyClient {
     // The breaker sees whole calls, retries included: a failure that a retry
     // on another instance recovered is the outlier detector's business, not
     // a sign that the dependency is down.
-    const withRetries = async (signal: AbortSignal): Promise<T> => {
+    const withRetries = async (): Promise<T> => {
       try {
-        return await (retryPolicy
-          ? retryPolicy.execute(({ attempt: n }) => attempt(signal, n), signal)
-          : attempt(signal, 0))
+        return await (retryPolicy ? retryPolicy.execute(({ attempt: n }) => attempt(n)) : attempt(0))
       } catch (error) {
         throw error instanceof RetryDenied ? error.last : error
       }
     }
-    const guarded = (signal: AbortSignal): Promise<T> =>
-      this.breaker ? this.breaker.execute(() => withRetries(signal), signal) : withRetries(signal)
-
-    return timeout(budgetMs, TimeoutStrategy.Aggressive).execute((_, signal) => guarded(signal))
+    // One timer per call: at the deadline it aborts the attempt in flight
+    // (or a call waiting in the bulkhead's queue). Never aborted on success:
+    // an abort builds a DOMException, costly when done for every call.
+    const timer = setTimeout(() => deadline.abort(), budgetMs)
+    try {
+      return await (this.breaker ? this.breaker.execute(withRetries) : withRetries())
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private async attempt<T>(
@@ -258,10 +267,10 @@ export class DependencyClient {
   ): Promise<T> {
     const endpoint = this.endpoints.pick(avoid)
     if (!endpoint) throw new AttemptFailure('none', 'no instance')
-    const headers: Record<string, string> = {
-      ...request.headers,
-      [DEADLINE_HEADER]: String(Math.max(1, Math.floor(deadlineAt - performance.now()))),
-    }
+    // What is left of the call's deadline is the callee's budget.
+    const remainingMs = Math.floor(deadlineAt - performance.now())
+    if (remainingMs < 1) throw new AttemptFailure('timeout', 'deadline')
+    const headers: Record<string, string> = { ...request.headers, [DEADLINE_HEADER]: String(remainingMs) }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (request.parent) headers[REQUEST_ID_HEADER] = request.parent.id
     if (this.options.caller) headers['x-trellis-caller'] = this.options.caller
@@ -269,10 +278,16 @@ export class DependencyClient {
     let response: Dispatcher.ResponseData
     let text: string
     try {
-      response = await endpoint.pool.request({ path, method, headers, body: body ?? null, signal })
+      response = await endpoint.pool.request({
+        path,
+        method,
+        headers,
+        body: body ?? null,
+        signal,
+      })
       text = await response.body.text()
     } catch (error) {
-      // Aborted by the call's deadline: the instance was too slow.
+      // Aborted at the call's deadline: the instance was too slow.
       const failure = signal.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
       if (!failure) throw error
       throw this.failed(endpoint, failure)
@@ -364,6 +379,7 @@ export class DependencyClient {
       const retries = declared.retries ?? this.policy.retries
       state = {
         key,
+        ok: this.metrics.calls.labels(this.dependency, key, 'ok'),
         timeoutMs: declared.timeoutMs ?? this.policy.timeoutMs,
         retries,
         retry: this.retryPolicy(retries),
