@@ -2,8 +2,10 @@
 // exported here is internal and may change without notice.
 
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
+export type { ConfigSource, LiveConfig, SettingsChange } from './config/live-settings.js'
 export {
   defineSettings,
+  type SettingApply,
   type SettingSpec,
   type SettingSpecs,
   type SettingsDefinition,

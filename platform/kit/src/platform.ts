@@ -2,12 +2,31 @@
 // with the kit. Services import `@trellis/kit`, not this.
 
 export {
+  CentralConfig,
+  type CentralConfigOptions,
+  type ConfigStatus,
+  profileFor,
+} from './config/central-config.js'
+export { ConfigClient, ConfigClientErrors, type EffectiveConfig } from './config/config-client.js'
+export {
+  type ApplyResult,
+  type ConfigSource,
+  centralKey,
+  LiveSettings,
+  type PublishedSetting,
+  type SettingsGroup,
+} from './config/live-settings.js'
+export {
   ConfigErrors,
   defineSettings,
   envName,
   loadSettings,
+  parseSettingValue,
+  type SettingApply,
+  type SettingsDefinition,
   type SettingsOf,
   setting,
+  settingProblem,
 } from './config/settings.js'
 export { Database, waitForDatabase } from './db/database.js'
 export {
@@ -46,6 +65,7 @@ export { ServiceDirectory } from './registry/service-directory.js'
 export type { FeatureHandle, FeatureSetup, KitFeature } from './service/feature.js'
 export { describeListenError, installShutdownHandlers } from './service/process-signals.js'
 export { EXIT_CONFIG } from './service/run-service.js'
+export { RuntimeSettings } from './service/runtime-settings.js'
 export {
   DEFAULT_PORTS,
   loadTopology,

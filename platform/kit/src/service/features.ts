@@ -1,3 +1,4 @@
+import { centralConfiguration } from '../config/config-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
 import type { KitFeature } from './feature.js'
 
@@ -12,5 +13,6 @@ const idempotencyPurge: KitFeature = {
   },
 }
 
-/** Every feature, in setup order (stopped in reverse). */
-export const FEATURES: KitFeature[] = [idempotencyPurge]
+/** Every feature, in setup order (stopped in reverse). Central configuration comes first: it settles the settings the others read. */
+// biome-ignore lint/suspicious/noExplicitAny: each feature hands its own prepared state to its own setup
+export const FEATURES: KitFeature<any>[] = [centralConfiguration, idempotencyPurge]

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { LiveSettings, type SettingsGroup } from '../config/live-settings.js'
 import {
   ConfigErrors,
+  defineSettings,
   describeSettings,
   loadSettings,
   type SettingSpecs,
@@ -23,7 +25,7 @@ import { RegistrationKeeper } from '../registry/registration.js'
 import { RegistryClient } from '../registry/registry-client.js'
 import type { AnyRoute } from './define-route.js'
 import type { ServiceContext, ServiceDefinition } from './define-service.js'
-import type { FeatureHandle } from './feature.js'
+import type { FeatureHandle, KitFeature } from './feature.js'
 import { FEATURES } from './features.js'
 import { describeListenError, installShutdownHandlers } from './process-signals.js'
 import { RuntimeSettings } from './runtime-settings.js'
@@ -62,9 +64,9 @@ export async function runService<S extends SettingSpecs>(
 ): Promise<RunningService> {
   const env = options.env ?? process.env
   const runtime = loadSettings(RuntimeSettings, env)
-  const settings = definition.settings
-    ? loadSettings(definition.settings, env, definition.name)
-    : ({} as SettingsOf<S>)
+  const serviceSettings =
+    definition.settings ?? (defineSettings({}) as NonNullable<typeof definition.settings>)
+  const settings = loadSettings(serviceSettings, env, definition.name)
   const instanceId = runtime.instanceId || `${definition.name}-${randomBytes(3).toString('hex')}`
   const version = definition.version ?? '0.0.0'
   const startedAt = new Date().toISOString()
@@ -74,14 +76,53 @@ export async function runService<S extends SettingSpecs>(
     level: runtime.logLevel,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   })
+
+  // Every setting as layers the config server may change: the service's own,
+  // the kit's (`kit.<key>`), each feature's (`<feature>.<key>`).
+  const groups: SettingsGroup[] = [
+    { namespace: '', definition: serviceSettings, values: settings },
+    { namespace: 'kit', definition: RuntimeSettings, values: runtime },
+  ]
+  const featureSettings = new Map<KitFeature<unknown>, Record<string, unknown>>()
+  for (const feature of FEATURES) {
+    if (!feature.settings) continue
+    const values = loadSettings(feature.settings, env, feature.name)
+    featureSettings.set(feature, values)
+    groups.push({ namespace: feature.name, definition: feature.settings, values })
+  }
+  const live = new LiveSettings(groups, (error, namespace) =>
+    log.error({ err: error, namespace }, 'a settings change listener failed'),
+  )
+  const prepared = new Map<KitFeature<unknown>, unknown>()
+  for (const feature of FEATURES) {
+    if (feature.prepare)
+      prepared.set(
+        feature,
+        await feature.prepare({
+          definition: definition as unknown as ServiceDefinition,
+          instanceId,
+          version,
+          runtime,
+          env,
+          log,
+          live,
+        }),
+      )
+  }
+  log.level = runtime.logLevel
+  live.view('kit').onChange(() => {
+    log.level = runtime.logLevel
+  })
   log.info(
     {
-      settings: definition.settings ? describeSettings(definition.settings, settings) : {},
+      settings: describeSettings(serviceSettings, settings),
       env: runtime.env,
       pid: process.pid,
+      ...(live.version === null ? {} : { configVersion: live.version, configSource: live.source }),
     },
     'starting',
   )
+  const stopRequested = new AbortController()
 
   const readiness = new Readiness()
   const db = definition.database
@@ -99,6 +140,8 @@ export async function runService<S extends SettingSpecs>(
     version,
     log,
     settings,
+    config: live.view<S>(''),
+    stopping: stopRequested.signal,
     get db(): Database {
       if (!db) throw new Error(`service ${definition.name} declares no database`)
       return db
@@ -109,12 +152,13 @@ export async function runService<S extends SettingSpecs>(
   await app.register(swagger, {
     openapi: { info: { title: definition.name, version, description: definition.description ?? '' } },
   })
-  const routes: RouteInfo[] = registerHealthRoutes(app, readiness, {
-    service: definition.name,
-    instance: instanceId,
-    version,
-    startedAt,
-  })
+  const features: FeatureHandle[] = []
+  const routes: RouteInfo[] = registerHealthRoutes(
+    app,
+    readiness,
+    { service: definition.name, instance: instanceId, version, startedAt },
+    () => Object.assign({}, ...features.map((f) => f.health?.() ?? {})),
+  )
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
   const addRoute = (route: AnyRoute) => {
@@ -128,7 +172,6 @@ export async function runService<S extends SettingSpecs>(
   }
 
   let keeper: RegistrationKeeper | undefined
-  const features: FeatureHandle[] = []
   const stopFeatures = async () => {
     for (const feature of features.splice(0).reverse()) {
       await Promise.resolve(feature.stop?.()).catch((error) =>
@@ -147,19 +190,22 @@ export async function runService<S extends SettingSpecs>(
         env,
         log,
         db,
+        live,
+        ownSettings: featureSettings.get(feature) ?? {},
+        prepared: prepared.get(feature),
         addRoute,
         refreshRegistration: () => keeper?.refresh(),
       })
       if (handle) features.push(handle)
     }
     for (const route of definition.routes(context)) addRoute(route)
+    await definition.onStart?.(context)
   } catch (error) {
     await stopFeatures()
     await db?.close()
     throw error
   }
 
-  await definition.onStart?.(context)
   try {
     await app.listen({ host: runtime.host, port: runtime.port })
   } catch (error) {
@@ -207,6 +253,7 @@ export async function runService<S extends SettingSpecs>(
     stopping ??= (async () => {
       log.info({ reason }, 'stopping')
       readiness.drain()
+      stopRequested.abort()
       await keeper?.stop()
       if (keeper && runtime.deregisterDelayMs > 0) await sleep(runtime.deregisterDelayMs)
       await closeGracefully(app, runtime.drainTimeoutMs, log)
