@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { type AnyRoute, defineRoute, Type } from '@trellis/kit'
 import { describePrincipal } from '../auth/tokens.js'
 import type { ConfigState } from '../config-state.js'
@@ -34,7 +34,7 @@ export function configRoutes(state: ConfigState): AnyRoute[] {
         ),
         response: { 200: EffectiveConfig },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const { application } = request.params
         const { profile = 'default', instance = '', after, wait, reveal = false } = request.query
         const principal = principalOf(request, state.authorizer)
@@ -50,7 +50,7 @@ export function configRoutes(state: ConfigState): AnyRoute[] {
           own && instance ? state.tracker.begin(application, instance, profile, after ?? null) : undefined
         try {
           if (after !== undefined && wait !== undefined && wait > 0) {
-            const signal = AbortSignal.any([state.stopping, closed(request.raw)])
+            const signal = AbortSignal.any([state.stopping, closed(reply.raw)])
             const deadline = Date.now() + Math.min(wait, state.settings.maxWaitMs)
             while (!signal.aborted && Date.now() < deadline) {
               if ((await state.versionOf(application, profile, instance)) !== after) break
@@ -120,8 +120,9 @@ export function configRoutes(state: ConfigState): AnyRoute[] {
   ]
 }
 
-function closed(raw: IncomingMessage): AbortSignal {
+/** Aborts when the response is done or its connection goes away (the watcher stopped waiting). */
+function closed(raw: ServerResponse): AbortSignal {
   const controller = new AbortController()
-  raw.socket.once('close', () => controller.abort())
+  raw.once('close', () => controller.abort())
   return controller.signal
 }

@@ -139,6 +139,7 @@ export class CentralConfig {
     this.abort?.abort()
     this.wakeSleep?.()
     await this.loop
+    await this.client.close()
     await this.saving
   }
 
