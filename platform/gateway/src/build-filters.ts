@@ -16,6 +16,8 @@ export interface FilterDeps {
   topology: Topology
   directory: ServiceDirectory
   upstreamConnections: number
+  /** Members added to the readiness document (the configuration version). */
+  healthDetails?: () => Record<string, unknown>
 }
 
 /** Builds the configured chain by name; an unknown name fails the start, not the first request. */
@@ -38,7 +40,7 @@ export function buildFilters(
   })
   const available: Record<string, () => GatewayFilter> = {
     'correlation-id': () => correlationId,
-    health: () => health(deps.directory),
+    health: () => health(deps.directory, deps.healthDetails),
     'path-guard': () => pathGuard,
     'route-match': () => routeMatch(table, publicRoutes),
     proxy: () => proxy({ directory: deps.directory, balancer: new RoundRobinBalancer(), upstreams }),

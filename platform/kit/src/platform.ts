@@ -8,6 +8,7 @@ export {
   profileFor,
 } from './config/central-config.js'
 export { ConfigClient, ConfigClientErrors, type EffectiveConfig } from './config/config-client.js'
+export { ConfigLinkSettings, centralConfigFrom } from './config/config-link.js'
 export {
   type ApplyResult,
   type ConfigSource,
@@ -70,6 +71,7 @@ export {
   DEFAULT_PORTS,
   loadTopology,
   parseTopology,
+  RESERVED_SERVICE_NAMES,
   type ServiceSpec,
   type Topology,
   TopologyErrors,

@@ -1,7 +1,8 @@
 /**
  * Where a property is set. `application` is a service's name or `*` for
  * every application; `profile` is `default` (every profile) or one profile;
- * `instance` is empty or one instance id (only under an application).
+ * `instance` is empty or one instance id (only under an application, and
+ * with the `default` profile: an instance runs one profile anyway).
  */
 export interface Scope {
   application: string
@@ -26,7 +27,7 @@ export interface Layer {
  *   2. global-profile       `*`, the instance's profile
  *   3. application          the application, default profile
  *   4. application-profile  the application, the instance's profile
- *   5. instance             the application, the instance's profile, the instance
+ *   5. instance             the application, the instance (whatever its profile)
  *
  * A higher layer wins key by key. Naming the application is more specific
  * than naming the profile, so an application's base value beats a global
@@ -43,7 +44,7 @@ export function layersOf(application: string, profile: string, instance = ''): L
     layers.push({ name: 'application', scope: { application, profile: BASE_PROFILE, instance: '' } })
     if (profile !== BASE_PROFILE)
       layers.push({ name: 'application-profile', scope: { application, profile, instance: '' } })
-    if (instance) layers.push({ name: 'instance', scope: { application, profile, instance } })
+    if (instance) layers.push({ name: 'instance', scope: { application, profile: BASE_PROFILE, instance } })
   }
   return layers
 }

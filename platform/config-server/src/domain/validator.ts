@@ -84,13 +84,19 @@ export class ChangeValidator {
         fail(`unknown profile ${scope.profile}; known: ${this.profiles.join(', ')}`)
         continue
       }
-      if (scope.instance && (scope.application === GLOBAL || !INSTANCE.test(scope.instance))) {
-        fail(
+      if (scope.instance) {
+        const problem =
           scope.application === GLOBAL
             ? 'an instance override needs an application'
-            : 'not a valid instance id',
-        )
-        continue
+            : !INSTANCE.test(scope.instance)
+              ? 'not a valid instance id'
+              : scope.profile !== BASE_PROFILE
+                ? 'an instance override applies whatever the profile the instance runs; leave the profile out'
+                : undefined
+        if (problem) {
+          fail(problem)
+          continue
+        }
       }
       if (!KEY.test(request.key)) {
         fail('not a valid key (a setting name, or <namespace>.<name>)')

@@ -76,7 +76,7 @@ describe('config server', () => {
       { application: 'catalog', key: 'defaultPageSize', value: 10 },
       { application: 'catalog', key: 'kit.drainTimeoutMs', value: 7000 },
       { application: 'catalog', profile: 'prod', key: 'defaultPageSize', value: 30 },
-      { application: 'catalog', profile: 'prod', instance: 'catalog-2', key: 'defaultPageSize', value: 40 },
+      { application: 'catalog', instance: 'catalog-2', key: 'defaultPageSize', value: 40 },
     ])
     expect(res.status, JSON.stringify(res.body)).toBe(201)
 
@@ -117,6 +117,7 @@ describe('config server', () => {
       { application: 'catalog', key: 'pageSize', value: 5 },
       { application: 'catalog', profile: 'staging', key: 'maxPageSize', value: 5 },
       { application: 'catalog', key: 'kit.port', value: 9999 },
+      { application: 'catalog', profile: 'prod', instance: 'catalog-1', key: 'maxPageSize', value: 50 },
       { application: '*', key: 'defaultPageSize', value: 80 },
       { application: 'catalog', key: 'maxPageSize', value: 'many' },
       { application: 'search', key: 'x', value: 1 },
@@ -141,6 +142,8 @@ describe('config server', () => {
       'catalog/staging/maxPageSize': 'unknown profile staging; known: default, local, test, prod',
       // Where an instance listens is for its environment alone.
       'catalog/default/kit.port': expect.stringMatching(/declares no setting kit.port/),
+      'catalog/prod/maxPageSize':
+        'an instance override applies whatever the profile the instance runs; leave the profile out',
       // A global value must fit every application that declares the key.
       '*/default/defaultPageSize': 'inventory: must be <= 50',
       'catalog/default/maxPageSize': 'expected a number',

@@ -1,6 +1,6 @@
 import type { KitFeature } from '../service/feature.js'
-import { CentralConfig, profileFor } from './central-config.js'
-import { ConfigErrors } from './settings.js'
+import type { CentralConfig } from './central-config.js'
+import { centralConfigFrom } from './config-link.js'
 
 /**
  * Central configuration: with `TRELLIS_CONFIG_URL` set, the instance loads
@@ -12,24 +12,13 @@ import { ConfigErrors } from './settings.js'
 export const centralConfiguration: KitFeature<CentralConfig | undefined> = {
   name: 'config',
   async prepare({ definition, instanceId, version, runtime, log, live }) {
-    if (!runtime.configUrl) return undefined
-    if (!runtime.configToken)
-      throw ConfigErrors.invalid(
-        'TRELLIS_CONFIG_URL is set but TRELLIS_CONFIG_TOKEN is not; the config server needs the service token to serve its configuration',
-      )
-    const central = new CentralConfig({
-      url: runtime.configUrl,
-      token: runtime.configToken,
-      application: definition.name,
-      profile: runtime.configProfile || profileFor(runtime.env),
-      instance: instanceId,
-      version,
-      cacheDir: runtime.configCacheDir,
-      bootWaitMs: runtime.configWaitMs,
-      settings: live,
+    const central = centralConfigFrom(
+      runtime,
+      { application: definition.name, instance: instanceId, version },
+      live,
       log,
-    })
-    await central.boot()
+    )
+    await central?.boot()
     return central
   },
   setup({ prepared: central, refreshRegistration }) {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { ConfigLinkSettings } from '../config/config-link.js'
 import { defineSettings, setting } from '../config/settings.js'
 import { LogLevel } from '../log/logger.js'
 
@@ -9,12 +10,7 @@ import { LogLevel } from '../log/logger.js'
  * them; the others may also come from the config server, under `kit.<key>`.
  */
 export const RuntimeSettings = defineSettings({
-  env: setting(
-    Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')]),
-    'development',
-    'Where the instance runs; production refuses test-only switches.',
-    { env: 'TRELLIS_ENV', apply: 'env' },
-  ),
+  ...ConfigLinkSettings.specs,
   instanceId: setting(
     Type.String({ pattern: '^[A-Za-z0-9._-]{0,100}$' }),
     '',
@@ -41,39 +37,6 @@ export const RuntimeSettings = defineSettings({
     { apply: 'env' },
   ),
   databaseUrl: setting(Type.String(), '', "The service's own database URL.", { secret: true, apply: 'env' }),
-  configUrl: setting(
-    Type.String(),
-    '',
-    'Config server base URL; empty runs on the environment alone (tests, one-off runs).',
-    { apply: 'env' },
-  ),
-  configToken: setting(
-    Type.String(),
-    '',
-    "The service's token for the config server: reads its secrets, publishes its settings' schema.",
-    { secret: true, apply: 'env' },
-  ),
-  configProfile: setting(
-    Type.String({ pattern: '^([a-z][a-z0-9-]{0,30})?$' }),
-    '',
-    'Configuration profile; when empty, derived from TRELLIS_ENV (development → local, test → test, production → prod).',
-    { apply: 'env' },
-  ),
-  configCacheDir: setting(
-    Type.String(),
-    '',
-    'Folder for the last good configuration, used when the config server is unreachable at start; none when empty.',
-    { apply: 'env' },
-  ),
-  // The local system starts the config server together with every service:
-  // long enough for it to come up, short enough that an outage delays a start
-  // by a few seconds only (the instance then starts from its last good configuration).
-  configWaitMs: setting(
-    Type.Integer({ minimum: 0, maximum: 120_000 }),
-    3_000,
-    'How long an instance waits for the config server at start.',
-    { apply: 'env' },
-  ),
   dbPoolMax: setting(
     Type.Integer({ minimum: 1, maximum: 100 }),
     5,
