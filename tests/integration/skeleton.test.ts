@@ -20,13 +20,14 @@ describe('walking skeleton', () => {
     expect(instances.map((i) => i.key).sort()).toEqual([
       'catalog-1',
       'catalog-2',
+      'config-1',
       'gateway-1',
       'inventory-1',
       'inventory-2',
       'registry-1',
     ])
     expect(instances.every((i) => i.ready && i.phase === 'running' && i.pid)).toBe(true)
-    expect(new Set(instances.map((i) => i.pid)).size).toBe(6)
+    expect(new Set(instances.map((i) => i.pid)).size).toBe(7)
   })
 
   it('serves the seeded shop through the gateway, and every catalog SKU has stock', async () => {
@@ -133,7 +134,7 @@ describe('walking skeleton', () => {
 
   it('stops everything it started, Postgres included, and leaves no process behind', async () => {
     const pids = system.pids()
-    expect(pids.length).toBe(7)
+    expect(pids.length).toBe(8)
     await system.stop()
     for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false)
   })
