@@ -88,7 +88,9 @@ describe('live settings', () => {
     live.view('').onChange(() => {
       throw new Error('listener bug')
     })
-    const remove = live.view('kit').onChange(() => seen.push('kit'))
+    const remove = live.view('kit').onChange(() => {
+      seen.push('kit')
+    })
     live.apply({ pageSize: 2 }, { version: 1, source: 'config-server', boot: true })
     expect(seen).toEqual([])
     live.apply({ pageSize: 3, 'kit.logLevel': 'debug' }, { version: 2, source: 'config-server' })
