@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { defineRoute, defineService, defineSettings, type SettingsChange, setting, Type } from '@trellis/kit'
 import { createLogger } from '@trellis/kit/platform'
 import { createRegistryApp } from '@trellis/registry'
@@ -6,19 +5,17 @@ import {
   createTestDatabase,
   eventually,
   http,
+  startTestConfigServer,
   startTestService,
+  type TestConfigServer,
   type TestService,
   tempHome,
 } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { configServer, serviceToken } from '../../src/index.js'
 
 // The kit's side of central configuration, against a real config server:
 // live refresh, the version in /health and in the registry, and the
 // fail-soft start from the last good configuration.
-const ADMIN = randomBytes(24).toString('base64url')
-const KEY = randomBytes(32).toString('base64url')
-const admin = { authorization: `Bearer ${ADMIN}` }
 
 const ShopSettings = defineSettings({
   pageSize: setting(Type.Integer({ minimum: 1, maximum: 100 }), 20, 'items per page'),
@@ -59,7 +56,7 @@ const shop = defineService({
 
 const silent = createLogger({ service: 'registry', instance: 'test', level: 'silent' })
 let registry: Awaited<ReturnType<typeof startRegistry>>
-let server: TestService | undefined
+let server: TestConfigServer | undefined
 let databaseUrl: string
 let cacheDir: { dir: string; remove(): Promise<void> }
 const instances = new Map<string, TestService>()
@@ -77,15 +74,13 @@ async function startRegistry() {
   return { app, table, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` }
 }
 
+// A restarted server keeps its database, key, token and address.
+let secrets: { adminToken: string; encryptionKey: string } | undefined
+let shopEnv: Record<string, string> = {}
 async function startServer(port = 0) {
-  server = await startTestService(configServer, {
-    databaseUrl,
-    env: {
-      TRELLIS_CONFIG_ENCRYPTION_KEY: KEY,
-      TRELLIS_CONFIG_ADMIN_TOKEN: ADMIN,
-      TRELLIS_PORT: String(port),
-    },
-  })
+  server = await startTestConfigServer({ databaseUrl, port, ...secrets })
+  secrets = { adminToken: server.adminToken, encryptionKey: server.encryptionKey }
+  shopEnv = server.envFor('shop', { cacheDir: cacheDir.dir })
   return server
 }
 
@@ -93,9 +88,7 @@ async function startShop(id: string, env: Record<string, string> = {}) {
   const instance = await startTestService(shop, {
     env: {
       TRELLIS_INSTANCE_ID: id,
-      TRELLIS_CONFIG_URL: configUrl,
-      TRELLIS_CONFIG_TOKEN: serviceToken(ADMIN, 'shop'),
-      TRELLIS_CONFIG_CACHE_DIR: cacheDir.dir,
+      ...shopEnv,
       TRELLIS_REGISTRY_URL: registry.url,
       ...env,
     },
@@ -105,22 +98,7 @@ async function startShop(id: string, env: Record<string, string> = {}) {
 }
 
 let configUrl: string
-async function change(values: Record<string, unknown>, profile = 'test') {
-  const res = await http(`${configUrl}/v1/revisions`, {
-    method: 'POST',
-    headers: admin,
-    body: {
-      message: 'test',
-      changes: Object.entries(values).map(([key, value]) =>
-        value === undefined
-          ? { application: 'shop', profile, key, remove: true }
-          : { application: 'shop', profile, key, value },
-      ),
-    },
-  })
-  expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return res.body.version as number
-}
+const change = (values: Record<string, unknown>) => server!.set('shop', values, { profile: 'test' })
 
 const health = async (instance: TestService) => (await http(`${instance.url}/health`)).body
 const readSettings = async (instance: TestService) => (await http(`${instance.url}/settings`)).body
@@ -229,7 +207,7 @@ describe('live configuration', () => {
     // Another version of the service published a wider schema; this one refuses what it cannot run.
     const wide = await http(`${configUrl}/v1/applications/shop/schema`, {
       method: 'PUT',
-      headers: admin,
+      headers: { authorization: `Bearer ${server!.adminToken}` },
       body: {
         version: '2.0.0',
         instance: 'shop-9',
