@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { eventually, http, REPO_ROOT, startTestSystem, type TestSystem } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -7,13 +6,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 // Central configuration in the whole system: the CLI changes a setting, every
 // instance applies it live; the config server goes away and comes back.
 let system: TestSystem
-let admin: string
 
 beforeAll(async () => {
   system = await startTestSystem({ postgresUrl: inject('postgresUrl'), databasePrefix: `cfg${process.pid}_` })
   await system.waitReady(90_000)
-  const credentials = JSON.parse(await readFile(join(system.home, 'credentials.json'), 'utf8'))
-  admin = credentials.config.adminToken
   // Each application publishes its settings when it starts; changes are checked against them.
   for (const application of ['catalog', 'inventory', 'gateway'])
     await eventually(
