@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
-import { LiveSettings, type SettingsGroup } from '../config/live-settings.js'
 import {
   ConfigErrors,
   defineSettings,
@@ -25,10 +24,11 @@ import { RegistrationKeeper } from '../registry/registration.js'
 import { RegistryClient } from '../registry/registry-client.js'
 import type { AnyRoute } from './define-route.js'
 import type { ServiceContext, ServiceDefinition } from './define-service.js'
-import type { FeatureHandle, KitFeature } from './feature.js'
+import type { FeatureHandle } from './feature.js'
 import { FEATURES } from './features.js'
 import { describeListenError, installShutdownHandlers } from './process-signals.js'
 import { RuntimeSettings } from './runtime-settings.js'
+import { prepareFeatures, settingsLayers } from './settings-layers.js'
 
 export interface RunOptions {
   /** Where settings come from; `process.env` by default. */
@@ -77,41 +77,22 @@ export async function runService<S extends SettingSpecs>(
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   })
 
-  // Every setting as layers the config server may change: the service's own,
-  // the kit's (`kit.<key>`), each feature's (`<feature>.<key>`).
-  const groups: SettingsGroup[] = [
-    { namespace: '', definition: serviceSettings, values: settings },
-    { namespace: 'kit', definition: RuntimeSettings, values: runtime },
-  ]
-  const featureSettings = new Map<KitFeature<unknown>, Record<string, unknown>>()
-  for (const feature of FEATURES) {
-    if (!feature.settings) continue
-    const values = loadSettings(feature.settings, env, feature.name)
-    featureSettings.set(feature, values)
-    groups.push({ namespace: feature.name, definition: feature.settings, values })
-  }
-  const live = new LiveSettings(groups, (error, namespace) =>
-    log.error({ err: error, namespace }, 'a settings change listener failed'),
-  )
-  const prepared = new Map<KitFeature<unknown>, unknown>()
-  for (const feature of FEATURES) {
-    if (feature.prepare)
-      prepared.set(
-        feature,
-        await feature.prepare({
-          definition: definition as unknown as ServiceDefinition,
-          instanceId,
-          version,
-          runtime,
-          env,
-          log,
-          live,
-        }),
-      )
-  }
-  log.level = runtime.logLevel
-  live.view('kit').onChange(() => {
-    log.level = runtime.logLevel
+  const { live, featureSettings } = settingsLayers({
+    serviceSettings,
+    settings,
+    runtime,
+    features: FEATURES,
+    env,
+    log,
+  })
+  const prepared = await prepareFeatures(FEATURES, {
+    definition: definition as unknown as ServiceDefinition,
+    instanceId,
+    version,
+    runtime,
+    env,
+    log,
+    live,
   })
   log.info(
     {
