@@ -25,6 +25,7 @@ async function trellisStart(home: string): Promise<number> {
     TRELLIS_REGISTRY_PORT: String(await freePort()),
     TRELLIS_CONTROL_PORT: String(await freePort()),
     TRELLIS_POSTGRES_PORT: String(await freePort()),
+    TRELLIS_CONFIG_PORT: String(await freePort()),
   }
   const started = performance.now()
   const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: 'ignore', detached: true })
@@ -36,7 +37,7 @@ async function trellisStart(home: string): Promise<number> {
     try {
       const res = await request(control, { headersTimeout: 1_000, bodyTimeout: 1_000 })
       const status = (await res.body.json()) as { instances: Array<{ ready: boolean }> }
-      if (status.instances.length >= 6 && status.instances.every((i) => i.ready)) {
+      if (status.instances.length >= 7 && status.instances.every((i) => i.ready)) {
         elapsed = performance.now() - started
         break
       }
@@ -83,7 +84,7 @@ for (let run = 0; run < RUNS; run++) {
   await chmod(home, 0o755)
   cold.push(await trellisStart(home))
   warm.push(await trellisStart(home))
-  bare.push(await bareProcesses(6))
+  bare.push(await bareProcesses(7))
   await rm(home, { recursive: true, force: true })
   process.stderr.write(
     `run ${run + 1}/${RUNS}: cold ${cold.at(-1)!.toFixed(0)} ms, warm ${warm.at(-1)!.toFixed(0)} ms, bare ${bare.at(-1)!.toFixed(0)} ms\n`,
@@ -91,7 +92,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 const floor = median(bare)
-console.log(`\nbench:startup — npm start until all 6 instances are ready (median of ${RUNS})`)
+console.log(`\nbench:startup — npm start until all 7 instances are ready (median of ${RUNS})`)
 console.log(`machine: ${machine()}\n`)
 console.log(
   table(
@@ -112,7 +113,7 @@ console.log(
         (median(warm) / floor).toFixed(1),
       ],
       [
-        'baseline: 6 bare Node HTTP processes',
+        'baseline: 7 bare Node HTTP processes',
         floor.toFixed(0),
         Math.min(...bare).toFixed(0),
         Math.max(...bare).toFixed(0),

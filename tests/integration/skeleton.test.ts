@@ -20,6 +20,7 @@ describe('walking skeleton', () => {
     expect(instances.map((i) => i.key).sort()).toEqual([
       'catalog-1',
       'catalog-2',
+      'config-1',
       'gateway-1',
       'inventory-1',
       'inventory-2',

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 await import('@trellis/kit/platform')
 await import('@trellis/registry')
 await import('@trellis/gateway')
+await import('@trellis/config-server')
 await import('@trellis/control')
 await import('../../services/catalog/src/errors.js')
 await import('../../services/inventory/src/errors.js')

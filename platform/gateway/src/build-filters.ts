@@ -17,6 +17,8 @@ export interface FilterDeps {
   upstreamConnections: number
   /** Where circuit changes and ejections are logged. */
   log?: Logger
+  /** Members added to the readiness document (the configuration version). */
+  healthDetails?: () => Record<string, unknown>
 }
 
 /** Builds the configured chain by name; an unknown name fails the start, not the first request. */
@@ -33,7 +35,7 @@ export function buildFilters(
   deps.directory.on('change', (snapshot) => publicRoutes.update(snapshot.services))
   const available: Record<string, () => GatewayFilter> = {
     'correlation-id': () => correlationId,
-    health: () => health(deps.directory),
+    health: () => health(deps.directory, deps.healthDetails),
     'path-guard': () => pathGuard,
     'route-match': () => routeMatch(table, publicRoutes),
     proxy: () => proxy({ upstreams }),

@@ -7,8 +7,8 @@ export interface GatewayOptions {
   log: Logger
   /** The chain, in order; each filter runs in its own stage. */
   filters: GatewayFilter[]
-  /** One info line per request (method, path, status, time, service, instance). */
-  accessLog: boolean
+  /** One info line per request (method, path, status, time, service, instance); read per request, so it can change live. */
+  accessLog: boolean | (() => boolean)
 }
 
 const DEFAULTS = {
@@ -72,7 +72,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
       }
     }
-    if (options.accessLog) {
+    if (typeof options.accessLog === 'function' ? options.accessLog() : options.accessLog) {
       const quiet = context.path.startsWith('/health/')
       log[quiet ? 'debug' : 'info'](
         {

@@ -15,8 +15,10 @@ export {
   DependencyClient,
 } from './client/dependency-client.js'
 export { type InstanceSource, staticSource } from './client/instance-source.js'
+export type { ConfigSource, LiveConfig, SettingsChange } from './config/live-settings.js'
 export {
   defineSettings,
+  type SettingApply,
   type SettingSpec,
   type SettingSpecs,
   type SettingsDefinition,

@@ -15,12 +15,32 @@ export { directorySource, type InstanceSource, staticSource } from './client/ins
 export { OutlierDetector } from './client/outlier-detector.js'
 export { RetryBudget } from './client/retry-budget.js'
 export {
+  CentralConfig,
+  type CentralConfigOptions,
+  type ConfigStatus,
+  profileFor,
+} from './config/central-config.js'
+export { ConfigClient, ConfigClientErrors, type EffectiveConfig } from './config/config-client.js'
+export { ConfigLinkSettings, centralConfigFrom } from './config/config-link.js'
+export {
+  type ApplyResult,
+  type ConfigSource,
+  centralKey,
+  LiveSettings,
+  type PublishedSetting,
+  type SettingsGroup,
+} from './config/live-settings.js'
+export {
   ConfigErrors,
   defineSettings,
   envName,
   loadSettings,
+  parseSettingValue,
+  type SettingApply,
+  type SettingsDefinition,
   type SettingsOf,
   setting,
+  settingProblem,
 } from './config/settings.js'
 export { Database, waitForDatabase } from './db/database.js'
 export {
@@ -59,10 +79,12 @@ export { ServiceDirectory } from './registry/service-directory.js'
 export type { FeatureHandle, FeatureSetup, KitFeature } from './service/feature.js'
 export { describeListenError, installShutdownHandlers } from './service/process-signals.js'
 export { EXIT_CONFIG } from './service/run-service.js'
+export { RuntimeSettings } from './service/runtime-settings.js'
 export {
   DEFAULT_PORTS,
   loadTopology,
   parseTopology,
+  RESERVED_SERVICE_NAMES,
   type ServiceSpec,
   type Topology,
   TopologyErrors,

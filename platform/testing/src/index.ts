@@ -1,3 +1,8 @@
+export {
+  startTestConfigServer,
+  type TestConfigServer,
+  type TestConfigServerOptions,
+} from './config-server.js'
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
 export { startTestService, type TestService, type TestServiceOptions } from './service.js'

@@ -1,4 +1,5 @@
 import { callsFeature } from '../client/calls-feature.js'
+import { centralConfiguration } from '../config/config-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
 import { faultsFeature } from '../faults/faults-feature.js'
 import { deadlineFeature } from '../http/deadline-feature.js'
@@ -17,11 +18,14 @@ const idempotencyPurge: KitFeature = {
 }
 
 /**
- * Every feature, in setup order (stopped in reverse): metrics first, since
+ * Every feature, in setup order (stopped in reverse). Central configuration
+ * comes first: it settles the settings the others read. Then metrics, since
  * the others add series to its registry; the deadline check before fault
  * injection, so that an injected delay can make a deadline pass.
  */
-export const FEATURES: KitFeature[] = [
+// biome-ignore lint/suspicious/noExplicitAny: each feature hands its own prepared state to its own setup
+export const FEATURES: KitFeature<any>[] = [
+  centralConfiguration,
   metricsFeature,
   deadlineFeature,
   faultsFeature,

@@ -60,6 +60,7 @@ const TopologySchema = Type.Object(
           ),
           gateway: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
           control: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
+          config: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),
@@ -97,7 +98,7 @@ export interface Topology {
   name: string
   /** Folder of trellis.yaml; relative paths resolve against it. */
   root: string
-  ports: { postgres: number; registry: number; gateway: number; control: number }
+  ports: { postgres: number; registry: number; gateway: number; control: number; config: number }
   services: ServiceSpec[]
 }
 
@@ -106,7 +107,17 @@ export const TopologyErrors = {
   invalid: defineError('TRELLIS_TOPOLOGY_INVALID', 500, '%s is invalid: %s'),
 } as const
 
-export const DEFAULT_PORTS = { postgres: 54329, registry: 8761, gateway: 8080, control: 8790 } as const
+export const DEFAULT_PORTS = {
+  postgres: 54329,
+  registry: 8761,
+  gateway: 8080,
+  control: 8790,
+  config: 8888,
+} as const
+
+/** Names the platform's own processes use (instance keys, database and role names). */
+export const RESERVED_SERVICE_NAMES = ['registry', 'gateway', 'config', 'control', 'postgres'] as const
+
 const GATEWAY_DEFAULTS = {
   timeoutMs: 10_000,
   // One more instance for a request that found a dead or draining one.
@@ -161,6 +172,10 @@ export function parseTopology(text: string, file: string): Topology {
       env: s.env ?? {},
     }
   })
+  for (const s of services) {
+    if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(s.name))
+      throw TopologyErrors.invalid(file, `service name ${s.name} is taken by the platform; choose another`)
+  }
   const prefixes = new Map<string, string>()
   for (const s of services) {
     if (!s.expose) continue
@@ -181,6 +196,7 @@ export function parseTopology(text: string, file: string): Topology {
       registry: p.registry?.port ?? DEFAULT_PORTS.registry,
       gateway: p.gateway?.port ?? DEFAULT_PORTS.gateway,
       control: p.control?.port ?? DEFAULT_PORTS.control,
+      config: p.config?.port ?? DEFAULT_PORTS.config,
     },
     services,
   }

@@ -1,4 +1,4 @@
-import { type AnyRoute, type Database, defineRoute, replyIdempotently, Type } from '@trellis/kit'
+import { type AnyRoute, type Database, defineRoute, KitErrors, replyIdempotently, Type } from '@trellis/kit'
 import { InventoryErrors } from '../errors.js'
 import { StockStore } from '../store/stock-store.js'
 
@@ -29,7 +29,8 @@ export function stockRoutes(
         querystring: Type.Object(
           {
             lowStock: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: settings.maxPageSize })),
+            // Bounded by the setting's own upper bound; the live maxPageSize is checked in the handler.
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
           },
           { additionalProperties: false },
@@ -43,9 +44,11 @@ export function stockRoutes(
       },
       handler: async (request) => {
         const { lowStock, limit, cursor } = request.query
+        // The largest page is a live setting (the config server may change it): checked here, not in the schema compiled at start.
+        if (limit !== undefined && limit > settings.maxPageSize) throw pageTooLarge(settings.maxPageSize)
         return stock.list({
           ...(lowStock === undefined ? {} : { lowStock }),
-          limit: limit ?? settings.defaultPageSize,
+          limit: limit ?? Math.min(settings.defaultPageSize, settings.maxPageSize),
           ...(cursor ? { after: decodeCursor(cursor) } : {}),
         })
       },
@@ -150,4 +153,11 @@ function decodeCursor(cursor: string): string {
   const sku = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!/^[A-Z0-9][A-Z0-9-]{1,63}$/.test(sku)) throw InventoryErrors.cursorInvalid()
   return sku
+}
+
+function pageTooLarge(max: number) {
+  const message = `must be <= ${max}`
+  return KitErrors.validation(`querystring/limit ${message}`).with({
+    errors: [{ in: 'querystring', path: '/limit', message }],
+  })
 }
