@@ -56,7 +56,7 @@ export { KitErrors } from './errors/kit-errors.js'
 export { registerHealthRoutes } from './health/health-routes.js'
 export { cached, Readiness } from './health/readiness.js'
 export { createHttpApp, REQUEST_ID_HEADER, requestIdFrom } from './http/create-app.js'
-export { closeGracefully, drainServer } from './http/graceful-close.js'
+export { closeGracefully, drainServer, trackInFlight } from './http/graceful-close.js'
 export {
   PROBLEM_CONTENT_TYPE,
   type Problem,
