@@ -32,6 +32,16 @@ export {
   toTrellisError,
 } from './http/problem.js'
 export { createLogger, type Logger, LogLevel } from './log/logger.js'
+export { createEnvelope, type Envelope } from './messaging/envelope.js'
+export { MessagingErrors } from './messaging/messaging-errors.js'
+export type {
+  Delivery,
+  Subscription,
+  SubscriptionSpec,
+  Transport,
+  TransportKind,
+} from './messaging/transport.js'
+export { createTransport, type TransportOptions } from './messaging/transports/create-transport.js'
 export type {
   CatalogSnapshot,
   InstanceMetadata,

@@ -1,6 +1,10 @@
 import type { SettingSpecs, SettingsDefinition, SettingsOf } from '../config/settings.js'
-import type { Database } from '../db/database.js'
+import type { Database, Queryable } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
+import type { Envelope, EventDraft } from '../messaging/envelope.js'
+import type { MessagingHandle } from '../messaging/messaging-feature.js'
+import { compilePattern } from '../messaging/pattern.js'
+import type { Subscriptions } from '../messaging/subscriptions.js'
 import type { AnyRoute } from './define-route.js'
 
 /** What a service's code is given once the kit has set the instance up. */
@@ -12,6 +16,13 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   settings: SettingsOf<S>
   /** The service's own database; present when the definition declares one. */
   db: Database
+  /**
+   * Writes an event to the outbox in `tx`, the transaction of the write it
+   * announces: it is published if and only if that transaction commits.
+   */
+  publish<D>(tx: Queryable, event: EventDraft<D>): Promise<Envelope<D>>
+  /** Messaging numbers of this instance (outbox backlog, handled, dead letters). */
+  messaging: MessagingHandle
 }
 
 export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
@@ -25,6 +36,13 @@ export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
   /** The service's own database: its migrations (`V<n>__*.sql`) and local seed data (`S<n>__*.sql`). */
   database?: { migrations: URL | string; seeds?: URL | string }
   routes: (context: ServiceContext<S>) => AnyRoute[]
+  /**
+   * Events this service consumes: event type or pattern (`catalog.product.*`,
+   * `catalog.>`) → handler. Each handler runs in a transaction with an inbox
+   * record, so a redelivered event has no second effect. The replicas of a
+   * service compete for its events; every service gets every event it subscribes to.
+   */
+  subscribes?: Subscriptions | ((context: ServiceContext<S>) => Subscriptions)
   /** Runs after migrations, before the instance listens. */
   onStart?: (context: ServiceContext<S>) => Promise<void> | void
   /** Runs after the instance stopped serving, before its pools close. */
@@ -42,5 +60,8 @@ export function defineService<S extends SettingSpecs = SettingSpecs>(
       `service name ${JSON.stringify(definition.name)} must be lower-case letters, digits and dashes`,
     )
   }
+  // A bad pattern fails here, when the service module loads, not at its first event.
+  if (definition.subscribes && typeof definition.subscribes === 'object')
+    for (const pattern of Object.keys(definition.subscribes)) compilePattern(pattern)
   return definition
 }

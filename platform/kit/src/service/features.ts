@@ -1,4 +1,5 @@
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
+import { messaging } from '../messaging/messaging-feature.js'
 import type { KitFeature } from './feature.js'
 
 /** Forgets idempotency keys older than a day, hourly. */
@@ -13,4 +14,4 @@ const idempotencyPurge: KitFeature = {
 }
 
 /** Every feature, in setup order (stopped in reverse). */
-export const FEATURES: KitFeature[] = [idempotencyPurge]
+export const FEATURES: KitFeature[] = [idempotencyPurge, messaging]

@@ -102,7 +102,11 @@ export async function runService<S extends SettingSpecs>(
     get db(): Database {
       if (!db) throw new Error(`service ${definition.name} declares no database`)
       return db
+    }, // Set by the messaging feature.
+    publish: () => {
+      throw new Error('messaging is not set up yet')
     },
+    messaging: { stats: () => Promise.reject(new Error('messaging is not set up yet')) },
   }
 
   const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })
