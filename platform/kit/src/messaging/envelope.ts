@@ -18,7 +18,6 @@ const EVENT_TYPE = new RegExp(EVENT_TYPE_PATTERN)
 export const EnvelopeSchema = Type.Object({
   /** UUIDv7: unique, and sortable by creation time. */
   id: Type.String({
-    format: 'uuid',
     pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
   }),
   /** `<source>.<entity>.<what happened>`, lower case, e.g. `catalog.product.created`. */

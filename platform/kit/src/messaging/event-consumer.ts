@@ -67,6 +67,11 @@ export class EventConsumer {
     return this.options.subscriptions.map((s) => s.pattern.text)
   }
 
+  /** Resolves once the group's subscription exists on the transport (at once when there is nothing to subscribe). */
+  ready(): Promise<void> {
+    return this.subscription?.ready() ?? Promise.resolve()
+  }
+
   async start(): Promise<void> {
     if (!this.options.transport || this.options.subscriptions.length === 0) return
     this.subscription = await this.options.transport.subscribe(

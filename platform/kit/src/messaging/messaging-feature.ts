@@ -3,6 +3,7 @@ import type { Queryable } from '../db/database.js'
 import { migrate } from '../db/migrations.js'
 import { cached } from '../health/readiness.js'
 import type { KitFeature } from '../service/feature.js'
+import { sleep } from './backoff.js'
 import type { EventDraft } from './envelope.js'
 import { EventConsumer } from './event-consumer.js'
 import { MessagingErrors } from './messaging-errors.js'
@@ -17,11 +18,16 @@ import { createTransport } from './transports/create-transport.js'
 
 /** What `context.messaging` offers besides `context.publish`. */
 export interface MessagingHandle {
+  /** Resolves once this service's subscriptions exist on the transport. */
+  ready(): Promise<void>
   /** The instance's messaging numbers (a metrics feature reads them). */
   stats(): Promise<MessagingStats>
 }
 
-const PURGE_EVERY_MS = 3_600_000
+const DEFAULTS = {
+  purgeEveryMs: 3_600_000,
+  bindWaitMs: 3_000,
+}
 
 /**
  * Reliable messaging for every service with a database: `context.publish`
@@ -108,7 +114,7 @@ export const messaging: KitFeature = {
       consumer: { subscribes: consumer.patterns, ...consumer.stats },
       deadLetters: { waiting: await consumer.deadLetters.waiting() },
     })
-    context.messaging = { stats }
+    context.messaging = { stats, ready: () => consumer.ready() }
     for (const route of messagingRoutes(consumer, stats)) addRoute(route)
     // A detail, never a reason to turn traffic away: with the transport down, writes go on into the outbox.
     readiness.add(
@@ -128,7 +134,7 @@ export const messaging: KitFeature = {
           settings.inboxRetentionHours,
         ])
         .catch(() => undefined)
-    }, PURGE_EVERY_MS)
+    }, DEFAULTS.purgeEveryMs)
     purge.unref()
 
     return {
@@ -136,6 +142,9 @@ export const messaging: KitFeature = {
         await transport?.start()
         relay?.start()
         await consumer.start()
+        // Register only once subscribed, so events published from then on reach this group; but never
+        // wait long: with the transport down the instance must still come up and take writes.
+        await Promise.race([consumer.ready(), sleep(DEFAULTS.bindWaitMs)])
       },
       metadata: () => ({ messaging: { transport: transport?.kind ?? 'off', subscribes: consumer.patterns } }),
       stop: async () => {

@@ -61,6 +61,8 @@ export interface Delivery {
 }
 
 export interface Subscription {
+  /** Resolves once the group's subscription exists on the transport (events published from then on reach the group). */
+  ready(): Promise<void>
   /** Stops taking new messages; deliveries in hand may still be acknowledged or released. */
   stop(): Promise<void>
 }

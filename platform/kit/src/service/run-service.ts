@@ -106,7 +106,10 @@ export async function runService<S extends SettingSpecs>(
     publish: () => {
       throw new Error('messaging is not set up yet')
     },
-    messaging: { stats: () => Promise.reject(new Error('messaging is not set up yet')) },
+    messaging: {
+      stats: () => Promise.reject(new Error('messaging is not set up yet')),
+      ready: () => Promise.resolve(),
+    },
   }
 
   const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })

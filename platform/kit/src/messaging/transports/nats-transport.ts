@@ -25,8 +25,8 @@ const DEFAULTS = {
   maxAgeMs: 7 * 24 * 3_600_000,
   // Publishing an event id twice within this window stores it once (the relay may re-publish after a crash).
   duplicateWindowMs: 120_000,
-  // Longer than any handler with its retries; past it the server redelivers to another consumer.
-  ackWaitMs: 60_000,
+  // How long a delivery stays with a consumer that stopped answering; extended (`working`) while a handler runs.
+  ackWaitMs: 15_000,
   publishTimeoutMs: 5_000,
 }
 
@@ -133,8 +133,8 @@ export class NatsTransport implements Transport {
     this.subscriptions.add(subscription)
     if (this.ready && this.js && this.jsm) subscription.start(this.js, this.jsm)
     return {
+      ready: () => subscription.declared,
       stop: async () => {
-        this.subscriptions.delete(subscription)
         await subscription.stop()
       },
     }
@@ -144,6 +144,7 @@ export class NatsTransport implements Transport {
     this.closed = true
     this.ready = false
     for (const s of this.subscriptions) await s.stop()
+    for (const s of this.subscriptions) s.releaseAll()
     this.subscriptions.clear()
     // Drain: acknowledgements already sent reach the server before the socket closes.
     await this.nc?.drain().catch(() => this.nc?.close())
@@ -154,12 +155,28 @@ class NatsSubscription {
   private readonly running = new Map<string, Promise<void>>()
   private readonly closers = new Set<{ close(): Promise<unknown> }>()
   private stopped = false
+  private readonly inFlight = new Set<JsMsg>()
+  private readonly workTimer: NodeJS.Timeout
+  private readonly ackWaitMs: number
+  private readonly pendingDeclarations: Set<string>
+  private markDeclared!: () => void
+  readonly declared = new Promise<void>((resolve) => {
+    this.markDeclared = resolve
+  })
 
   constructor(
     private readonly spec: SubscriptionSpec,
     private readonly deliver: (delivery: Delivery) => void,
     private readonly options: TransportOptions,
-  ) {}
+  ) {
+    this.pendingDeclarations = new Set(spec.patterns)
+    this.ackWaitMs = options.leaseMs ?? DEFAULTS.ackWaitMs
+    // Handlers still running keep their messages: tell the server well before the ack wait ends.
+    this.workTimer = setInterval(() => {
+      for (const message of this.inFlight) message.working()
+    }, this.ackWaitMs / 3)
+    this.workTimer.unref()
+  }
 
   /** One durable consumer per pattern; starting again (after a reconnect) keeps loops already running. */
   start(js: JetStreamClient, jsm: JetStreamManager): void {
@@ -174,12 +191,14 @@ class NatsSubscription {
     const durable = `${this.spec.group}_${createHash('sha256').update(pattern).digest('hex').slice(0, 12)}`
     for (let failures = 0; !this.stopped; ) {
       try {
-        await ensureConsumer(jsm, durable, `${SUBJECT_PREFIX}.${pattern}`)
+        await ensureConsumer(jsm, durable, `${SUBJECT_PREFIX}.${pattern}`, this.ackWaitMs)
+        this.pendingDeclarations.delete(pattern)
+        if (this.pendingDeclarations.size === 0) this.markDeclared()
         const consumer = await js.consumers.get(STREAM, durable)
         const messages = await consumer.consume({ max_messages: this.spec.prefetch })
         this.closers.add(messages)
         failures = 0
-        for await (const message of messages) this.deliver(toDelivery(message))
+        for await (const message of messages) this.deliver(this.toDelivery(message))
         this.closers.delete(messages)
       } catch (error) {
         failures += 1
@@ -195,17 +214,33 @@ class NatsSubscription {
     for (const closer of this.closers) await closer.close().catch(() => undefined)
     this.closers.clear()
   }
-}
 
-function toDelivery(message: JsMsg): Delivery {
-  return {
-    body: message.data,
-    deliveryCount: message.info.deliveryCount,
-    ack: async () => {
-      // Wait for the server to confirm: a lost ack would mean a redelivery (harmless, but noisy).
-      if (!(await message.ackAck({ timeout: 5_000 }))) throw new Error('ack not confirmed')
-    },
-    release: async (delayMs) => message.nak(delayMs),
+  /** Deliveries still in hand go back to the group now rather than after the ack wait. */
+  releaseAll(): void {
+    for (const message of this.inFlight) message.nak()
+    this.inFlight.clear()
+    if (this.workTimer) clearInterval(this.workTimer)
+  }
+
+  private toDelivery(message: JsMsg): Delivery {
+    this.inFlight.add(message)
+    const settle = () => this.inFlight.delete(message)
+    return {
+      body: message.data,
+      deliveryCount: message.info.deliveryCount,
+      ack: async () => {
+        try {
+          // Wait for the server to confirm: a lost ack would mean a redelivery (harmless, but noisy).
+          if (!(await message.ackAck({ timeout: 5_000 }))) throw new Error('ack not confirmed')
+        } finally {
+          settle()
+        }
+      },
+      release: async (delayMs) => {
+        settle()
+        message.nak(delayMs)
+      },
+    }
   }
 }
 
@@ -224,7 +259,12 @@ async function ensureStream(jsm: JetStreamManager): Promise<void> {
   }
 }
 
-async function ensureConsumer(jsm: JetStreamManager, durable: string, filter: string): Promise<void> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  durable: string,
+  filter: string,
+  ackWaitMs: number,
+): Promise<void> {
   try {
     await jsm.consumers.info(STREAM, durable)
   } catch {
@@ -234,7 +274,7 @@ async function ensureConsumer(jsm: JetStreamManager, durable: string, filter: st
       filter_subject: filter,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
-      ack_wait: nanos(DEFAULTS.ackWaitMs),
+      ack_wait: nanos(ackWaitMs),
       max_deliver: -1,
     })
   }

@@ -135,6 +135,7 @@ export class PostgresTransport implements Transport {
     this.subscriptions.add(subscription)
     subscription.start()
     return {
+      ready: () => subscription.bound,
       stop: async () => {
         await subscription.stop()
       },
@@ -169,7 +170,11 @@ class PgSubscription {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private pendingWake = false
-  private bound = false
+  private isBound = false
+  private markBound!: () => void
+  readonly bound = new Promise<void>((resolve) => {
+    this.markBound = resolve
+  })
   private leaseTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -221,7 +226,7 @@ class PgSubscription {
       let claimed = 0
       const capacity = this.spec.prefetch - this.inFlight.size
       try {
-        if (!this.bound) await this.bind()
+        if (!this.isBound) await this.bind()
         if (capacity > 0) claimed = await this.claim(capacity)
         failures = 0
       } catch (error) {
@@ -262,7 +267,8 @@ class PgSubscription {
         [this.spec.group, pattern.text, pattern.regex],
       )
     }
-    this.bound = true
+    this.isBound = true
+    this.markBound()
   }
 
   private async claim(limit: number): Promise<number> {

@@ -99,8 +99,8 @@ export class RabbitMqTransport implements Transport {
     // Connected already: set it up now; otherwise the next (re)connection does.
     if (this.current) await subscription.setUp(this.current)
     return {
+      ready: () => subscription.declared,
       stop: async () => {
-        this.subscriptions.delete(subscription)
         await subscription.stop()
       },
     }
@@ -119,6 +119,10 @@ class RabbitSubscription {
   private model: ChannelModel | undefined
   private tags: string[] = []
   private stopped = false
+  private markDeclared!: () => void
+  readonly declared = new Promise<void>((resolve) => {
+    this.markDeclared = resolve
+  })
 
   constructor(
     private readonly spec: SubscriptionSpec,
@@ -152,6 +156,7 @@ class RabbitSubscription {
     const buried = await channel.consume(dead, (m) => m && this.deliver(this.delivery(channel, m, true)))
     this.channel = channel
     this.tags = [main.consumerTag, buried.consumerTag]
+    this.markDeclared()
   }
 
   private delivery(channel: Channel, message: ConsumeMessage, buried: boolean): Delivery {
