@@ -143,6 +143,7 @@ export class NatsTransport implements Transport {
   async close(): Promise<void> {
     this.closed = true
     this.ready = false
+    // Stop pulling first (a pull still open would take back what we release), then give back what is in hand.
     for (const s of this.subscriptions) await s.stop()
     for (const s of this.subscriptions) s.releaseAll()
     this.subscriptions.clear()

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { eventually } from '@trellis/testing'
 import { Database } from '../../../src/db/database.js'
 import { migrate } from '../../../src/db/migrations.js'
 import { createLogger } from '../../../src/log/logger.js'
@@ -62,6 +63,7 @@ export class Peer {
       clientName: options.group,
     })
     await transport.start()
+    await eventually(() => transport.connected(), 20_000, `${options.kind} connection`)
     const relay =
       options.relay === false
         ? undefined
