@@ -59,7 +59,9 @@ export { EXIT_CONFIG } from './service/run-service.js'
 export {
   DEFAULT_PORTS,
   loadTopology,
+  type MessagingTransport,
   parseTopology,
+  RESERVED_SERVICE_NAMES,
   type ServiceSpec,
   type Topology,
   TopologyErrors,

@@ -19,6 +19,8 @@ export interface DesiredContext {
   scale: Map<string, number>
   /** Added to every instance's environment. */
   env: Record<string, string>
+  /** The event transport every service instance uses. */
+  messaging: { transport: string; url: string }
 }
 
 const resolveFromHere = createRequire(import.meta.url)
@@ -92,6 +94,8 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
             ...service.env,
             TRELLIS_INSTANCE_ID: key,
             ...(database ? { TRELLIS_DATABASE_URL: database } : {}),
+            TRELLIS_MESSAGING_TRANSPORT: ctx.messaging.transport,
+            TRELLIS_BROKER_URL: ctx.messaging.url,
           },
         },
       })

@@ -51,6 +51,17 @@ const TopologySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    messaging: Type.Optional(
+      Type.Object(
+        {
+          transport: Type.Optional(
+            Type.Union([Type.Literal('postgres'), Type.Literal('rabbitmq'), Type.Literal('nats')]),
+          ),
+          url: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|amqp|amqps|nats|tls)://' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     services: Type.Record(Name, ServiceSchema),
   },
   { additionalProperties: false },
@@ -70,8 +81,16 @@ export interface ServiceSpec {
   env: Record<string, string>
 }
 
+export type MessagingTransport = 'postgres' | 'rabbitmq' | 'nats'
+
 export interface Topology {
   name: string
+  /**
+   * How services exchange events. `postgres` (the default) uses a broker
+   * database the control loop provisions on its Postgres server unless `url`
+   * names another; `rabbitmq` and `nats` need `url`.
+   */
+  messaging: { transport: MessagingTransport; url: string | undefined }
   /** Folder of trellis.yaml; relative paths resolve against it. */
   root: string
   ports: { postgres: number; registry: number; gateway: number; control: number }
@@ -82,6 +101,9 @@ export const TopologyErrors = {
   unreadable: defineError('TRELLIS_TOPOLOGY_UNREADABLE', 500, 'cannot read %s: %s'),
   invalid: defineError('TRELLIS_TOPOLOGY_INVALID', 500, '%s is invalid: %s'),
 } as const
+
+/** Names the platform uses for itself: the Postgres transport's broker database is provisioned as this "service". */
+export const RESERVED_SERVICE_NAMES = ['trellis-broker'] as const
 
 export const DEFAULT_PORTS = { postgres: 54329, registry: 8761, gateway: 8080, control: 8790 } as const
 const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000
@@ -128,6 +150,12 @@ export function parseTopology(text: string, file: string): Topology {
       env: s.env ?? {},
     }
   })
+  for (const s of services)
+    if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(s.name))
+      throw TopologyErrors.invalid(file, `service name ${s.name} is reserved for the platform`)
+  const transport = doc.messaging?.transport ?? 'postgres'
+  if (transport !== 'postgres' && !doc.messaging?.url)
+    throw TopologyErrors.invalid(file, `messaging.transport ${transport} needs messaging.url`)
   const prefixes = new Map<string, string>()
   for (const s of services) {
     if (!s.expose) continue
@@ -143,6 +171,7 @@ export function parseTopology(text: string, file: string): Topology {
   return {
     name: doc.name,
     root,
+    messaging: { transport, url: doc.messaging?.url },
     ports: {
       postgres: p.postgres?.port ?? DEFAULT_PORTS.postgres,
       registry: p.registry?.port ?? DEFAULT_PORTS.registry,
