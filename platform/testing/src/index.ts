@@ -1,5 +1,12 @@
 export { type BrokerName, brokerStatus, LOCAL_BROKERS, reachable } from './brokers.js'
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
+export {
+  BROKER_BINARIES,
+  brokerBinaryAvailable,
+  type OwnBroker,
+  startOwnNats,
+  startOwnRabbitMq,
+} from './own-broker.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
 export { startTestService, type TestService, type TestServiceOptions } from './service.js'
 export { REPO_ROOT, startTestSystem, type TestSystem } from './system.js'

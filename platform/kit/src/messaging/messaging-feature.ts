@@ -140,11 +140,12 @@ export const messaging: KitFeature = {
     return {
       afterListen: async () => {
         await transport?.start()
-        relay?.start()
         await consumer.start()
-        // Register only once subscribed, so events published from then on reach this group; but never
-        // wait long: with the transport down the instance must still come up and take writes.
+        // Register (and relay) only once subscribed, so events published from then on reach this group,
+        // its own included; but never wait long: with the transport down the instance must still come
+        // up and take writes.
         await Promise.race([consumer.ready(), sleep(DEFAULTS.bindWaitMs)])
+        relay?.start()
       },
       metadata: () => ({ messaging: { transport: transport?.kind ?? 'off', subscribes: consumer.patterns } }),
       stop: async () => {
