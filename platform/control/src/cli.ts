@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_PORTS, loadTopology } from '@trellis/kit/platform'
 import type { SystemStatus } from './api/control-api.js'
 import { callControl, controlUrl } from './commands/client.js'
+import { deadLettersCommand } from './commands/dead-letters.js'
 import { formatStatus } from './commands/status.js'
 import { up } from './commands/up.js'
 
@@ -16,12 +17,16 @@ Usage:
   trellis kill <instance>                         SIGKILL one instance (the loop restarts it)
   trellis scale <service> <replicas>              change a service's replica count
   trellis down                                    stop a running system
+  trellis dead-letters [list] [--service <name>]  messages services gave up on, with their errors
+  trellis dead-letters show|replay|discard <service> <id>
 
 Environment:
   TRELLIS_HOME           data folder (default .trellis beside trellis.yaml)
   TRELLIS_POSTGRES_URL   use this Postgres server (admin URL) instead of the embedded one
   TRELLIS_<GATEWAY|REGISTRY|CONTROL|POSTGRES>_PORT   move a port
   TRELLIS_CONTROL_URL    where the CLI finds a running control loop
+  TRELLIS_REGISTRY_URL   where the CLI finds the registry (dead-letters)
+  TRELLIS_MESSAGING_TRANSPORT, TRELLIS_BROKER_URL   choose the event transport (see docs/messaging.md)
 `
 
 async function run(argv: string[]): Promise<number> {
@@ -31,6 +36,7 @@ async function run(argv: string[]): Promise<number> {
     options: {
       topology: { type: 'string', default: 'trellis.yaml' },
       json: { type: 'boolean', default: false },
+      service: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -42,10 +48,19 @@ async function run(argv: string[]): Promise<number> {
   const topologyFile = resolve(values.topology)
   if (command === 'up') return up({ topologyFile, json: values.json })
 
-  const port = await loadTopology(topologyFile).then(
-    (t) => t.ports.control,
-    () => DEFAULT_PORTS.control,
-  )
+  const topology = await loadTopology(topologyFile).catch(() => undefined)
+  if (command === 'dead-letters') {
+    const registryPort =
+      Number(process.env['TRELLIS_REGISTRY_PORT']) || topology?.ports.registry || DEFAULT_PORTS.registry
+    return deadLettersCommand(rest, {
+      registryUrl:
+        process.env['TRELLIS_REGISTRY_URL']?.replace(/\/$/, '') || `http://127.0.0.1:${registryPort}`,
+      json: values.json,
+      out: process.stdout,
+      ...(values.service ? { service: values.service } : {}),
+    })
+  }
+  const port = topology?.ports.control ?? DEFAULT_PORTS.control
   const base = await controlUrl(Number(process.env['TRELLIS_CONTROL_PORT']) || port)
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR']
   switch (command) {
