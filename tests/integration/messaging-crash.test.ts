@@ -96,8 +96,13 @@ async function effects(databaseUrl: string) {
   }
 }
 
-function expectExactlyOnce(rows: Array<{ message_id: string; key: string; seq: number }>, ids: string[]) {
+function expectExactlyOnce(
+  rows: Array<{ message_id: string; key: string; seq: number }>,
+  ids: string[],
+  ordered = true,
+) {
   expect(rows.map((r) => r.message_id).sort()).toEqual([...ids].sort())
+  if (!ordered) return
   const last = new Map<string, number>()
   for (const r of rows) {
     expect(r.seq, `key ${r.key} out of order`).toBeGreaterThan(last.get(r.key) ?? -1)
@@ -212,7 +217,8 @@ for (const { kind, status } of gates) {
       const survivor = await startLedger(env(broker.url, databaseUrl, { TRELLIS_INSTANCE_ID: 'survivor' }))
       await eventually(async () => (await effects(databaseUrl)).length >= 10, 60_000, '10 effects')
       const rows = await effects(databaseUrl)
-      expectExactlyOnce(rows, [stuck!, ...rest])
+      // NATS 2.9 redelivers what a dead consumer held in no particular order (docs/messaging.md, Order).
+      expectExactlyOnce(rows, [stuck!, ...rest], kind !== 'nats')
       expect(rows.find((r) => r.message_id === stuck)?.instance).toBe('survivor')
       await killHard(survivor)
     })

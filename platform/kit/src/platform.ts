@@ -33,7 +33,12 @@ export {
 } from './http/problem.js'
 export { createLogger, type Logger, LogLevel } from './log/logger.js'
 export { createEnvelope, type Envelope } from './messaging/envelope.js'
+export { EventConsumer, type EventConsumerOptions } from './messaging/event-consumer.js'
 export { MessagingErrors } from './messaging/messaging-errors.js'
+export { MESSAGING_MIGRATIONS, MESSAGING_NAMESPACE } from './messaging/messaging-tables.js'
+export { outboxStats, writeToOutbox } from './messaging/outbox.js'
+export { OutboxRelay } from './messaging/outbox-relay.js'
+export { compileSubscriptions } from './messaging/subscriptions.js'
 export type {
   Delivery,
   Subscription,

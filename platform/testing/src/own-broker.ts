@@ -96,7 +96,13 @@ export async function startOwnNats(): Promise<OwnBroker> {
     `nats://127.0.0.1:${port}`,
     20_000,
   )
-  return { ...broker, stop: async () => (await broker.stop(), await home.remove()) }
+  return {
+    ...broker,
+    stop: async () => {
+      await broker.stop()
+      await home.remove()
+    },
+  }
 }
 
 /** A RabbitMQ node of its own (name, ports, data, no plugins) beside the machine's. Takes seconds to start. */
@@ -127,5 +133,11 @@ export async function startOwnRabbitMq(): Promise<OwnBroker> {
     `amqp://guest:guest@127.0.0.1:${port}`,
     90_000,
   )
-  return { ...broker, stop: async () => (await broker.stop(), await home.remove()) }
+  return {
+    ...broker,
+    stop: async () => {
+      await broker.stop()
+      await home.remove()
+    },
+  }
 }

@@ -25,6 +25,8 @@ export interface EventConsumerOptions {
   prefetch: number
   /** How long `stop` waits for handlers in progress. */
   drainTimeoutMs: number
+  /** Called once a message's handlers have committed (metrics, benchmarks). */
+  onHandled?: (envelope: Envelope) => void
 }
 
 export interface ConsumerStats {
@@ -182,7 +184,10 @@ export class EventConsumer {
       return 'handled' as const
     })
     if (outcome === 'duplicate') this.stats.duplicates += 1
-    else this.stats.handled += 1
+    else {
+      this.stats.handled += 1
+      this.options.onHandled?.(envelope)
+    }
     return outcome
   }
 
