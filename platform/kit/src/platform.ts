@@ -36,7 +36,7 @@ export { createEnvelope, type Envelope } from './messaging/envelope.js'
 export { EventConsumer, type EventConsumerOptions } from './messaging/event-consumer.js'
 export { MessagingErrors } from './messaging/messaging-errors.js'
 export { MESSAGING_MIGRATIONS, MESSAGING_NAMESPACE } from './messaging/messaging-tables.js'
-export { outboxStats, writeToOutbox } from './messaging/outbox.js'
+export { outboxStats, writeAllToOutbox, writeToOutbox } from './messaging/outbox.js'
 export { OutboxRelay } from './messaging/outbox-relay.js'
 export { compileSubscriptions } from './messaging/subscriptions.js'
 export type {

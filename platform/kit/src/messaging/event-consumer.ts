@@ -165,24 +165,35 @@ export class EventConsumer {
   /** Runs the matching handlers with the inbox record in one transaction; a known message id does nothing. */
   private async handle(envelope: Envelope, attempt: number): Promise<'handled' | 'duplicate'> {
     const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
-    const outcome = await this.options.db.tx(async (tx) => {
-      const inserted = await tx.query(
-        `INSERT INTO trellis_inbox (message_id, type, source) VALUES ($1, $2, $3)
+    const tx = await this.options.db.pool.connect()
+    let outcome: 'handled' | 'duplicate'
+    try {
+      // BEGIN and the inbox record in one round trip (a simple query, so its values are literals).
+      const [, inserted] = (await tx.query(
+        `BEGIN; INSERT INTO trellis_inbox (message_id, type, source)
+         VALUES (${tx.escapeLiteral(envelope.id)}, ${tx.escapeLiteral(envelope.type)}, ${tx.escapeLiteral(envelope.source)})
          ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
-        [envelope.id, envelope.type, envelope.source],
-      )
-      if (!inserted.rowCount) return 'duplicate' as const
-      const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
-      for (const { handler } of handlers) {
-        await handler(envelope, {
-          tx,
-          log,
-          attempt,
-          publish: (draft) => writeToOutbox(tx, this.options.group, draft),
-        })
+      )) as unknown as Array<{ rowCount: number | null }>
+      if (!inserted?.rowCount) outcome = 'duplicate'
+      else {
+        const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
+        for (const { handler } of handlers) {
+          await handler(envelope, {
+            tx,
+            log,
+            attempt,
+            publish: (draft) => writeToOutbox(tx, this.options.group, draft),
+          })
+        }
+        outcome = 'handled'
       }
-      return 'handled' as const
-    })
+      await tx.query('COMMIT')
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      tx.release()
+    }
     if (outcome === 'duplicate') this.stats.duplicates += 1
     else {
       this.stats.handled += 1

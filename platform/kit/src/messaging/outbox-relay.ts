@@ -123,22 +123,24 @@ export class OutboxRelay {
   /** One batch: claim, publish, mark sent, in one transaction. Returns the rows claimed. */
   private relayBatch(): Promise<number> {
     return this.options.db.tx(async (tx) => {
-      const { rows } = await tx.query<{ id: string; key: string; envelope: Envelope }>(
-        `SELECT id, key, envelope FROM trellis_outbox WHERE sent_at IS NULL
-         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // Claim a batch, and leave out keys whose earlier event another relay holds (it is pending,
+      // not in our batch, so it was skipped as locked): one statement.
+      const { rows } = await tx.query<{ id: string; key: string; envelope: Envelope; blocked: boolean }>(
+        `WITH claimed AS (
+           SELECT id, key, envelope FROM trellis_outbox WHERE sent_at IS NULL
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+         ), firsts AS (
+           SELECT key, min(id) AS first_id FROM claimed GROUP BY key
+         ), blocked AS (
+           SELECT DISTINCT f.key FROM firsts f
+           JOIN trellis_outbox o ON o.key = f.key AND o.sent_at IS NULL AND o.id < f.first_id
+         )
+         SELECT c.id, c.key, c.envelope, c.key IN (SELECT key FROM blocked) AS blocked
+         FROM claimed c ORDER BY c.id`,
         [this.options.batchSize],
       )
       if (rows.length === 0) return 0
-      const firstOfKey = new Map<string, string>()
-      for (const row of rows) if (!firstOfKey.has(row.key)) firstOfKey.set(row.key, row.id)
-      const blocked = await tx.query<{ key: string }>(
-        `SELECT DISTINCT o.key FROM trellis_outbox o
-         JOIN unnest($1::text[], $2::bigint[]) AS f(key, first_id) ON o.key = f.key
-         WHERE o.sent_at IS NULL AND o.id < f.first_id`,
-        [[...firstOfKey.keys()], [...firstOfKey.values()]],
-      )
-      const skip = new Set(blocked.rows.map((r) => r.key))
-      const ready = rows.filter((r) => !skip.has(r.key))
+      const ready = rows.filter((r) => !r.blocked)
       if (ready.length === 0) return 0
       await this.options.transport.publish(ready.map((r) => r.envelope))
       await tx.query(

@@ -17,14 +17,33 @@ export async function writeToOutbox<D>(
   source: string,
   draft: EventDraft<D>,
 ): Promise<Envelope<D>> {
-  const envelope = createEnvelope(source, draft)
+  const [envelope] = await writeAllToOutbox(tx, source, [draft])
+  return envelope!
+}
+
+/** Several events in one statement, in the given order. */
+export async function writeAllToOutbox<D>(
+  tx: Queryable,
+  source: string,
+  drafts: Array<EventDraft<D>>,
+): Promise<Array<Envelope<D>>> {
+  const envelopes = drafts.map((draft) => createEnvelope(source, draft))
+  if (envelopes.length === 0) return []
   await tx.query(
     `WITH written AS (
-       INSERT INTO trellis_outbox (event_id, type, key, envelope) VALUES ($1, $2, $3, $4) RETURNING 1
-     ) SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM written`,
-    [envelope.id, envelope.type, envelope.key, JSON.stringify(envelope)],
+       INSERT INTO trellis_outbox (event_id, type, key, envelope)
+       SELECT id, type, key, envelope FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+         WITH ORDINALITY AS e(id, type, key, envelope, n) ORDER BY n
+       RETURNING 1
+     ) SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM written LIMIT 1) w`,
+    [
+      envelopes.map((e) => e.id),
+      envelopes.map((e) => e.type),
+      envelopes.map((e) => e.key),
+      envelopes.map((e) => JSON.stringify(e)),
+    ],
   )
-  return envelope
+  return envelopes
 }
 
 export interface OutboxStats {

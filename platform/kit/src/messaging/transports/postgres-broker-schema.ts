@@ -34,9 +34,11 @@ CREATE TABLE trellis_broker_deliveries (
   visible_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (group_name, message_id)
 );
--- "Is there an earlier delivery of this key?" must be an index probe: it runs for every claim.
+-- A key's deliveries in order.
 CREATE INDEX trellis_broker_deliveries_key ON trellis_broker_deliveries (group_name, key, message_id);
 CREATE INDEX trellis_broker_deliveries_message ON trellis_broker_deliveries (message_id);
+-- Which keys a consumer holds right now: the few rows whose lease runs.
+CREATE INDEX trellis_broker_deliveries_visible ON trellis_broker_deliveries (group_name, visible_at);
 `
 
 export const BROKER_NAMESPACE = 'broker'

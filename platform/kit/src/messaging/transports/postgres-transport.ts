@@ -10,6 +10,9 @@ import type { Delivery, Subscription, SubscriptionSpec, Transport } from '../tra
 import type { TransportOptions } from './create-transport.js'
 import { BROKER_CHANNEL, BROKER_MIGRATIONS, BROKER_NAMESPACE } from './postgres-broker-schema.js'
 
+/** First half of the advisory lock key that makes a group's claims take turns. */
+const CLAIM_LOCK = 7_310_552
+
 const DEFAULTS = {
   leaseMs: 15_000,
   pollMs: 1_000,
@@ -92,9 +95,9 @@ export class PostgresTransport implements Transport {
     if (envelopes.length === 0) return
     try {
       await this.ensureSchema()
-      await this.db.tx(async (tx) => {
-        await tx.query(
-          `WITH input AS (
+      // One statement, so one round trip: it is atomic on its own.
+      await this.db.query(
+        `WITH input AS (
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(event_id, type, key, body, n)
            ), stored AS (
              INSERT INTO trellis_broker_messages (event_id, type, key, body)
@@ -107,14 +110,13 @@ export class PostgresTransport implements Transport {
              RETURNING group_name
            )
            SELECT pg_notify('${BROKER_CHANNEL}', g.group_name) FROM (SELECT DISTINCT group_name FROM delivered) g`,
-          [
-            envelopes.map((e) => e.id),
-            envelopes.map((e) => e.type),
-            envelopes.map((e) => e.key),
-            envelopes.map((e) => JSON.stringify(e)),
-          ],
-        )
-      })
+        [
+          envelopes.map((e) => e.id),
+          envelopes.map((e) => e.type),
+          envelopes.map((e) => e.key),
+          envelopes.map((e) => JSON.stringify(e)),
+        ],
+      )
       this.up = true
     } catch (error) {
       this.up = false
@@ -166,6 +168,7 @@ export class PostgresTransport implements Transport {
 
 class PgSubscription {
   private readonly inFlight = new Set<string>()
+  private acks: Array<{ id: string; done: (error?: unknown) => void }> = []
   private stopped = false
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
@@ -271,24 +274,45 @@ class PgSubscription {
     this.markBound()
   }
 
+  /**
+   * Claims up to `limit` deliveries: each one whose key has no earlier
+   * delivery held by a consumer (in flight, or released for later). A key's
+   * run of waiting events is claimed together, in order, by one consumer,
+   * whose kit handles them one after another. Claims of one group take turns
+   * (a transaction-scoped advisory lock), so two consumers never split a
+   * key's run between them; a claim is one short statement.
+   */
   private async claim(limit: number): Promise<number> {
-    const { rows } = await this.db.query<{ message_id: string; deliveries: number; body: string }>(
-      `WITH ready AS (
-         SELECT d.group_name, d.message_id FROM trellis_broker_deliveries d
-         WHERE d.group_name = $1 AND d.visible_at <= now()
-           AND NOT EXISTS (
-             SELECT 1 FROM trellis_broker_deliveries e
-             WHERE e.group_name = d.group_name AND e.key = d.key AND e.message_id < d.message_id)
-         ORDER BY d.message_id LIMIT $2
-         FOR UPDATE OF d SKIP LOCKED
-       )
-       UPDATE trellis_broker_deliveries d
-       SET deliveries = d.deliveries + 1, visible_at = now() + make_interval(secs => $3)
-       FROM ready r, trellis_broker_messages m
-       WHERE d.group_name = r.group_name AND d.message_id = r.message_id AND m.id = d.message_id
-       RETURNING d.message_id, d.deliveries, m.body`,
-      [this.spec.group, limit, this.leaseMs / 1000],
-    )
+    // Lock, then claim with a snapshot taken after the lock (READ COMMITTED: one per statement), in
+    // one round trip: a multi-statement simple query, so its values are literals.
+    const client = await this.db.pool.connect()
+    let rows: Array<{ message_id: string; deliveries: number; body: string }>
+    try {
+      const group = client.escapeLiteral(this.spec.group)
+      const results = (await client.query(
+        `BEGIN;
+         SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext(${group}));
+         WITH held AS (
+           SELECT DISTINCT key FROM trellis_broker_deliveries WHERE group_name = ${group} AND visible_at > now()
+         ), ready AS (
+           SELECT d.group_name, d.message_id FROM trellis_broker_deliveries d
+           WHERE d.group_name = ${group} AND d.key NOT IN (SELECT key FROM held)
+           ORDER BY d.message_id LIMIT ${Math.floor(limit)}
+         )
+         UPDATE trellis_broker_deliveries d
+         SET deliveries = d.deliveries + 1, visible_at = now() + make_interval(secs => ${this.leaseMs / 1000})
+         FROM ready r, trellis_broker_messages m
+         WHERE d.group_name = r.group_name AND d.message_id = r.message_id AND m.id = d.message_id
+         RETURNING d.message_id, d.deliveries, m.body;
+         COMMIT;`,
+      )) as unknown as Array<{ rows: Array<{ message_id: string; deliveries: number; body: string }> }>
+      rows = results[2]!.rows
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      client.release()
+      throw error
+    }
+    client.release()
     rows.sort((a, b) => Number(a.message_id) - Number(b.message_id))
     for (const row of rows) {
       this.inFlight.add(row.message_id)
@@ -298,9 +322,10 @@ class PgSubscription {
   }
 
   private delivery(messageId: string, deliveryCount: number, body: string): Delivery {
+    // Claim again when half the prefetch is free (or all of it): one claim per several acks, not one per ack.
     const settle = () => {
       this.inFlight.delete(messageId)
-      this.wake()
+      if (this.inFlight.size <= Math.floor(this.spec.prefetch / 2)) this.wake()
     }
     return {
       body,
@@ -308,10 +333,7 @@ class PgSubscription {
       // Settled either way: a delivery whose ack was lost must not have its lease extended for ever.
       ack: async () => {
         try {
-          await this.db.query(
-            'DELETE FROM trellis_broker_deliveries WHERE group_name = $1 AND message_id = $2',
-            [this.spec.group, messageId],
-          )
+          await this.ack(messageId)
         } finally {
           settle()
         }
@@ -327,6 +349,28 @@ class PgSubscription {
           settle()
         }
       },
+    }
+  }
+
+  /** Acks that arrive together are deleted in one statement. */
+  private ack(messageId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.acks.push({ id: messageId, done: (error) => (error ? reject(error) : resolve()) })
+      if (this.acks.length === 1) setImmediate(() => void this.flushAcks())
+    })
+  }
+
+  private async flushAcks(): Promise<void> {
+    const batch = this.acks
+    this.acks = []
+    try {
+      await this.db.query(
+        'DELETE FROM trellis_broker_deliveries WHERE group_name = $1 AND message_id = ANY($2)',
+        [this.spec.group, batch.map((a) => a.id)],
+      )
+      for (const a of batch) a.done()
+    } catch (error) {
+      for (const a of batch) a.done(error)
     }
   }
 
