@@ -212,6 +212,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               ...(postgres.pid ? { pid: postgres.pid } : {}),
             }
           : { mode: 'external', running: true },
+        messaging: { transport: messaging.transport },
         instances: reconciler.status(),
       }),
       waitReady: (timeoutMs = 60_000) => waitReady(() => reconciler.status(), desired().length, timeoutMs),
