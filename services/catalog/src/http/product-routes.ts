@@ -1,7 +1,16 @@
-import { type AnyRoute, type Database, defineRoute, KitErrors, replyIdempotently, Type } from '@trellis/kit'
+import {
+  type AnyRoute,
+  type Database,
+  defineRoute,
+  KitErrors,
+  replyIdempotently,
+  type ServiceContext,
+  Type,
+} from '@trellis/kit'
 import { decodeCursor } from '../domain/cursor.js'
 import { checkSkus } from '../domain/product.js'
 import { CatalogErrors } from '../errors.js'
+import { priceChanged, productCreated, productUpdated } from '../events/product-events.js'
 import { ProductStore } from '../store/product-store.js'
 import {
   Category,
@@ -19,6 +28,7 @@ import {
 export function productRoutes(
   db: Database,
   settings: { defaultPageSize: number; maxPageSize: number },
+  publish: ServiceContext['publish'],
 ): AnyRoute[] {
   const products = new ProductStore(db)
   return [
@@ -76,15 +86,17 @@ export function productRoutes(
         const options = body.options ?? []
         const skus = body.skus.map((s) => ({ ...s, options: s.options ?? {} }))
         checkSkus(options, skus)
-        return replyIdempotently(request, reply, db, async (tx) => ({
-          status: 201,
-          body: await new ProductStore(tx).create({
+        return replyIdempotently(request, reply, db, async (tx) => {
+          const product = await new ProductStore(tx).create({
             ...body,
             description: body.description ?? '',
             options,
             skus,
-          }),
-        }))
+          })
+          // Same transaction: the event exists if and only if the product does.
+          await publish(tx, productCreated(product))
+          return { status: 201, body: product }
+        })
       },
     }),
     defineRoute({
@@ -94,7 +106,12 @@ export function productRoutes(
       schema: { params: Type.Object({ id: Uuid }), body: ProductChanges, response: { 200: Product } },
       handler: async (request) => {
         const { expectedVersion, ...changes } = request.body
-        return products.update(request.params.id, changes, expectedVersion)
+        return db.tx(async (tx) => {
+          const product = await new ProductStore(tx).update(request.params.id, changes, expectedVersion)
+          const changed = Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined)
+          await publish(tx, productUpdated(product, changed))
+          return product
+        })
       },
     }),
     defineRoute({
@@ -120,15 +137,17 @@ export function productRoutes(
         ),
         response: { 200: SkuDetail },
       },
-      handler: async (request) => {
-        const done = await products.setPrice(
-          request.params.sku,
-          request.body.priceCents,
-          request.body.currency,
-        )
-        if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
-        return (await products.sku(request.params.sku))!
-      },
+      handler: async (request) =>
+        db.tx(async (tx) => {
+          const store = new ProductStore(tx)
+          const before = await store.sku(request.params.sku, true)
+          if (!before) throw CatalogErrors.skuNotFound(request.params.sku)
+          await store.setPrice(request.params.sku, request.body.priceCents, request.body.currency)
+          const now = (await store.sku(request.params.sku))!
+          if (now.priceCents !== before.priceCents || now.currency !== before.currency)
+            await publish(tx, priceChanged(now.productId, now, before))
+          return now
+        }),
     }),
   ]
 }

@@ -72,6 +72,15 @@ export class StockStore {
     return { level: toStockLevel(row), created: false }
   }
 
+  /** Creates an empty stock record unless the SKU has one; true when it created one. */
+  async ensure(sku: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      'INSERT INTO stock_items (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING',
+      [sku],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
   /** Changes on_hand by delta atomically; refuses to go below what is reserved. */
   async adjust(sku: string, delta: number, reason: string, requestId: string): Promise<StockLevel> {
     const { rows } = await this.db.query<Row>(
