@@ -2,6 +2,7 @@
 // with the kit. Services import `@trellis/kit`, not this.
 
 export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from './client/balancer.js'
+export { CallAbort } from './client/call-abort.js'
 export { CallErrors } from './client/call-errors.js'
 export { callPolicy } from './client/call-policy.js'
 export { breakerStateName, createBreaker } from './client/circuit-breaker.js'
