@@ -1,9 +1,11 @@
+import type pg from 'pg'
 import type { Database } from '../db/database.js'
 import { isTrellisError } from '../errors/define-error.js'
 import type { Logger } from '../log/logger.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { DeadLetterStore } from './dead-letters.js'
 import { type Envelope, parseEnvelope } from './envelope.js'
+import { GroupCommit, SAVEPOINT } from './group-commit.js'
 import { MessagingErrors } from './messaging-errors.js'
 import { writeToOutbox } from './outbox.js'
 import type { CompiledSubscription } from './subscriptions.js'
@@ -27,6 +29,15 @@ export interface EventConsumerOptions {
   drainTimeoutMs: number
   /** Called once a message's handlers have committed (metrics, benchmarks). */
   onHandled?: (envelope: Envelope) => void
+  /** Ready messages handled in one transaction at most. */
+  batchSize?: number
+}
+
+const DEFAULTS = {
+  // A commit's flush is the consumer's main cost; 32 messages share one at most.
+  batchSize: 32,
+  // Two transactions in flight: one commits while the next fills; more would only wait on the same flush.
+  concurrency: 2,
 }
 
 export interface ConsumerStats {
@@ -61,8 +72,14 @@ export class EventConsumer {
   private readonly inFlight = new Set<Promise<void>>()
   private readonly abort = new AbortController()
 
+  private readonly commits: GroupCommit<{ envelope: Envelope; attempt: number }>
+
   constructor(private readonly options: EventConsumerOptions) {
     this.deadLetters = new DeadLetterStore(options.db)
+    this.commits = new GroupCommit(options.db, (tx, item) => this.handleIn(tx, item), {
+      maxBatch: options.batchSize ?? DEFAULTS.batchSize,
+      concurrency: DEFAULTS.concurrency,
+    })
   }
 
   get patterns(): string[] {
@@ -162,44 +179,37 @@ export class EventConsumer {
     await this.bury(delivery, envelope, describe(lastError), maxAttempts)
   }
 
-  /** Runs the matching handlers with the inbox record in one transaction; a known message id does nothing. */
+  /** Runs the matching handlers with the inbox record in one transaction (shared with other ready messages); a known message id does nothing. */
   private async handle(envelope: Envelope, attempt: number): Promise<'handled' | 'duplicate'> {
-    const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
-    const tx = await this.options.db.pool.connect()
-    let outcome: 'handled' | 'duplicate'
-    try {
-      // BEGIN and the inbox record in one round trip (a simple query, so its values are literals).
-      const [, inserted] = (await tx.query(
-        `BEGIN; INSERT INTO trellis_inbox (message_id, type, source)
-         VALUES (${tx.escapeLiteral(envelope.id)}, ${tx.escapeLiteral(envelope.type)}, ${tx.escapeLiteral(envelope.source)})
-         ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
-      )) as unknown as Array<{ rowCount: number | null }>
-      if (!inserted?.rowCount) outcome = 'duplicate'
-      else {
-        const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
-        for (const { handler } of handlers) {
-          await handler(envelope, {
-            tx,
-            log,
-            attempt,
-            publish: (draft) => writeToOutbox(tx, this.options.group, draft),
-          })
-        }
-        outcome = 'handled'
-      }
-      await tx.query('COMMIT')
-    } catch (error) {
-      await tx.query('ROLLBACK').catch(() => undefined)
-      throw error
-    } finally {
-      tx.release()
-    }
+    const outcome = await this.commits.submit({ envelope, attempt })
     if (outcome === 'duplicate') this.stats.duplicates += 1
     else {
       this.stats.handled += 1
       this.options.onHandled?.(envelope)
     }
     return outcome
+  }
+
+  /** One message within a group-committed transaction, under its own savepoint. */
+  private async handleIn(tx: pg.PoolClient, { envelope, attempt }: { envelope: Envelope; attempt: number }) {
+    const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
+    // The savepoint and the inbox record in one round trip (a simple query, so its values are literals).
+    const [, inserted] = (await tx.query(
+      `SAVEPOINT ${SAVEPOINT}; INSERT INTO trellis_inbox (message_id, type, source)
+       VALUES (${tx.escapeLiteral(envelope.id)}, ${tx.escapeLiteral(envelope.type)}, ${tx.escapeLiteral(envelope.source)})
+       ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
+    )) as unknown as Array<{ rowCount: number | null }>
+    if (!inserted?.rowCount) return 'duplicate' as const
+    const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
+    for (const { handler } of handlers) {
+      await handler(envelope, {
+        tx,
+        log,
+        attempt,
+        publish: (draft) => writeToOutbox(tx, this.options.group, draft),
+      })
+    }
+    return 'handled' as const
   }
 
   /** Stores a dead letter and acknowledges; if even that fails (database down), gives the message back. */

@@ -98,6 +98,7 @@ export const messaging: KitFeature = {
       retryBaseMs: settings.retryBaseMs,
       retryMaxMs: settings.retryMaxMs,
       prefetch: settings.prefetch,
+      batchSize: settings.consumerBatch,
       drainTimeoutMs: 10_000,
     })
 

@@ -52,6 +52,11 @@ export const MessagingSettings = defineSettings({
     16,
     'Messages an instance holds unacknowledged at once.',
   ),
+  consumerBatch: setting(
+    Type.Integer({ minimum: 1, maximum: 1_000 }),
+    32,
+    'Ready messages (of different keys) handled in one transaction at most; 1 gives each its own.',
+  ),
   // Long enough for a slow handler, short enough that a dead consumer's messages move on soon. Extended while a handler runs.
   leaseMs: setting(
     Type.Integer({ minimum: 500, maximum: 600_000 }),
