@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { createLogger, loadTopology, RegistryClient, type Topology } from '@trellis/kit/platform'
+import {
+  createLogger,
+  generateEdgeKeys,
+  loadTopology,
+  RegistryClient,
+  type Topology,
+} from '@trellis/kit/platform'
 import { createControlApi, type SystemStatus } from './api/control-api.js'
 import { Home } from './home.js'
 import { LogPrinter } from './log/log-printer.js'
@@ -142,8 +148,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     )
 
     const scale = new Map<string, number>()
+    // One key pair per run: the gateway signs identity assertions, every service verifies them.
+    const edge = await generateEdgeKeys()
     const desired = () =>
-      desiredInstances({ topology, topologyFile, ports, databases, scale, env: options.env ?? {} })
+      desiredInstances({ topology, topologyFile, ports, databases, scale, env: options.env ?? {}, edge })
     const reconciler = new Reconciler({
       desired,
       registry: new RegistryClient(`http://127.0.0.1:${ports.registry}`),

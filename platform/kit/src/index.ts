@@ -2,6 +2,17 @@
 // exported here is internal and may change without notice.
 
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
+export { AuthErrors } from './auth/auth-errors.js'
+export {
+  type AuthDecision,
+  type AuthPolicy,
+  DEFAULT_AUTH,
+  decide,
+  type Identity,
+  ROLES,
+  type Role,
+} from './auth/identity.js'
+export { inScope, type OwnerKind, ownerScope } from './auth/ownership.js'
 export {
   defineSettings,
   type SettingSpec,

@@ -2,6 +2,27 @@
 // with the kit. Services import `@trellis/kit`, not this.
 
 export {
+  AssertionSigner,
+  AssertionVerifier,
+  type EdgeKeys,
+  generateEdgeKeys,
+  IDENTITY_HEADER,
+  RESERVED_HEADER_PREFIX,
+  reasonOf,
+} from './auth/assertion.js'
+export { AuthErrors } from './auth/auth-errors.js'
+export { ExpiringCache } from './auth/expiring-cache.js'
+export {
+  type AuthPolicy,
+  DEFAULT_AUTH,
+  decide,
+  describePolicy,
+  type Identity,
+  parsePolicy,
+  ROLES,
+  type Role,
+} from './auth/identity.js'
+export {
   ConfigErrors,
   defineSettings,
   envName,

@@ -1,4 +1,5 @@
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
+export { identityHeaders, TEST_IDENTITIES, testEdgeKeys } from './identity.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
 export { startTestService, type TestService, type TestServiceOptions } from './service.js'
 export { REPO_ROOT, startTestSystem, type TestSystem } from './system.js'

@@ -1,3 +1,4 @@
+import { authFeature } from '../auth/auth-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
 import type { KitFeature } from './feature.js'
 
@@ -13,4 +14,4 @@ const idempotencyPurge: KitFeature = {
 }
 
 /** Every feature, in setup order (stopped in reverse). */
-export const FEATURES: KitFeature[] = [idempotencyPurge]
+export const FEATURES: KitFeature[] = [authFeature, idempotencyPurge]

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULT_AUTH } from '../auth/identity.js'
 import {
   ConfigErrors,
   describeSettings,
@@ -107,7 +108,15 @@ export async function runService<S extends SettingSpecs>(
 
   const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })
   await app.register(swagger, {
-    openapi: { info: { title: definition.name, version, description: definition.description ?? '' } },
+    openapi: {
+      info: { title: definition.name, version, description: definition.description ?? '' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    },
   })
   const routes: RouteInfo[] = registerHealthRoutes(app, readiness, {
     service: definition.name,
@@ -118,13 +127,21 @@ export async function runService<S extends SettingSpecs>(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
   const addRoute = (route: AnyRoute) => {
+    const access = route.access ?? 'public'
+    const auth = route.auth ?? (access === 'internal' ? 'public' : DEFAULT_AUTH)
     app.route({
       method: route.method,
       url: route.url,
-      schema: { ...route.schema, summary: route.summary, tags: route.tags ?? [definition.name] },
+      config: { auth },
+      schema: {
+        ...route.schema,
+        summary: route.summary,
+        tags: route.tags ?? [definition.name],
+        ...(auth === 'public' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
+      },
       handler: route.handler as never,
     })
-    routes.push({ method: route.method, url: route.url, access: route.access ?? 'public' })
+    routes.push({ method: route.method, url: route.url, access, auth })
   }
 
   let keeper: RegistrationKeeper | undefined
