@@ -11,7 +11,7 @@ import {
 } from '@trellis/kit/platform'
 import { buildFilters } from './build-filters.js'
 import { createGateway } from './gateway.js'
-import { GatewaySettings } from './settings.js'
+import { GatewaySettings, securityOptions } from './settings.js'
 
 const settings = loadSettings(GatewaySettings, process.env)
 const log = createLogger({
@@ -34,6 +34,8 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   topology,
   directory,
   upstreamConnections: settings.upstreamConnections,
+  security: securityOptions(settings),
+  log,
 })
 const gateway = createGateway({ log, filters, accessLog: settings.accessLog })
 const { server } = gateway

@@ -41,6 +41,8 @@ CREATE TABLE signing_keys (
   private_jwk jsonb,
   public_jwk  jsonb       NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
+  -- A new key is published in the JWKS before it signs anything, so verifiers have it by then.
+  activates_at timestamptz NOT NULL DEFAULT now(),
   retired_at  timestamptz
 );
 

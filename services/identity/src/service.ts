@@ -32,6 +32,11 @@ export const IdentitySettings = defineSettings({
     60,
     'How long a retired signing key stays in the JWKS beyond the access token lifetime (clock skew between hosts).',
   ),
+  keyActivationDelayS: setting(
+    Type.Integer({ minimum: 0, maximum: 3600 }),
+    10,
+    'How long a new signing key is published in the JWKS before it signs (longer than verifiers take to refresh).',
+  ),
   passwordMemoryKib: setting(
     Type.Integer({ minimum: 8192, maximum: 1_048_576 }),
     19_456,
@@ -60,6 +65,7 @@ export const identity = defineService({
       audience: settings.audience,
       rotationDays: settings.keyRotationDays,
       retiredGraceS: settings.retiredKeyGraceS,
+      activationDelayS: settings.keyActivationDelayS,
     })
     rings.set(context, { keys })
     const sessions = new Sessions(db, keys, settings.refreshTokenTtlS)

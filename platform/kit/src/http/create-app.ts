@@ -68,7 +68,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         'request rejected',
       )
     }
-    if (problem.status === 503 || problem.status === 429) reply.header('retry-after', '1')
+    if (problem.status === 503 || problem.status === 429) {
+      const after = trellisError.extensions['retryAfter']
+      reply.header('retry-after', typeof after === 'number' ? String(after) : '1')
+    }
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="trellis"')
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(problem)
   })
 

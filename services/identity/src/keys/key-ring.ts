@@ -6,10 +6,13 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
  * The keys access tokens are signed with, kept in the service's database so
  * that every replica signs with the same key and serves the same JWKS.
  *
- * Rotation: a new key is added and the old one retires. A retired key signs
- * nothing more (its private half is erased) but stays in the JWKS until
- * every token it signed has expired (the access token lifetime plus a
- * margin for clock skew), so rotating never signs anyone out.
+ * Rotation: a new key is published at once and starts signing after
+ * `activationDelayS`, so every verifier that refreshes its copy of the JWKS
+ * has it before the first token it signed arrives; then the old key
+ * retires. A retired key signs nothing more (its private half is erased)
+ * but stays in the JWKS until every token it signed has expired (the access
+ * token lifetime plus a margin for clock skew), so rotating never signs
+ * anyone out.
  */
 const ALG = 'ES256'
 // Any replica's lock for key changes; replicas that start together create one first key, not two.
@@ -28,6 +31,8 @@ export interface KeyRingOptions {
   rotationDays: number
   /** Beyond the token lifetime, how long a retired key stays listed: clocks of different hosts differ a little. */
   retiredGraceS: number
+  /** How long a new key is listed before it signs. */
+  activationDelayS: number
 }
 
 export interface AccessTokenSubject {
@@ -38,7 +43,7 @@ export interface AccessTokenSubject {
 }
 
 export class KeyRing {
-  private active: { kid: string; key: Awaited<ReturnType<typeof importJWK>>; loadedAt: number } | undefined
+  private active: { kid: string; key: Awaited<ReturnType<typeof importJWK>>; reloadAt: number } | undefined
 
   constructor(
     private readonly db: Database,
@@ -56,7 +61,12 @@ export class KeyRing {
       const current = rows[0]
       const old =
         this.options.rotationDays > 0 && current && Number(current.age_days) >= this.options.rotationDays
-      if (!current || old) await this.addKey(tx)
+      if (!current) await this.addKey(tx, 0)
+      else if (old) await this.addKey(tx, this.options.activationDelayS)
+      // Private halves of keys that no longer sign are of no use to anyone: erase them.
+      await tx.query(
+        'UPDATE signing_keys SET private_jwk = NULL WHERE retired_at <= now() AND private_jwk IS NOT NULL',
+      )
     })
     this.active = undefined
   }
@@ -65,7 +75,7 @@ export class KeyRing {
   async rotate(): Promise<string> {
     const kid = await this.db.tx(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY])
-      return this.addKey(tx)
+      return this.addKey(tx, this.options.activationDelayS)
     })
     this.active = undefined
     return kid
@@ -102,31 +112,40 @@ export class KeyRing {
   }
 
   private async signingKey(): Promise<{ kid: string; key: Awaited<ReturnType<typeof importJWK>> }> {
-    if (this.active && Date.now() - this.active.loadedAt < DEFAULTS.reloadMs) return this.active
-    const { rows } = await this.db.query<{ kid: string; private_jwk: JWK }>(
-      `SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL AND private_jwk IS NOT NULL
-       ORDER BY created_at DESC LIMIT 1`,
+    if (this.active && Date.now() < this.active.reloadAt) return this.active
+    const { rows } = await this.db.query<{ kid: string; private_jwk: JWK; next_change_ms: number | null }>(
+      `SELECT kid, private_jwk,
+         (SELECT extract(epoch FROM min(activates_at) - now()) * 1000 FROM signing_keys WHERE activates_at > now()) AS next_change_ms
+       FROM signing_keys
+       WHERE activates_at <= now() AND (retired_at IS NULL OR retired_at > now()) AND private_jwk IS NOT NULL
+       ORDER BY activates_at DESC LIMIT 1`,
     )
     const row = rows[0]
     if (!row) {
       await this.prepare()
       return this.signingKey()
     }
-    this.active = { kid: row.kid, key: await importJWK(row.private_jwk, ALG), loadedAt: Date.now() }
+    // Reload when the next key activates, if that is sooner than the usual reload.
+    const wait = Math.min(
+      DEFAULTS.reloadMs,
+      Math.max(0, Number(row.next_change_ms ?? Number.POSITIVE_INFINITY)),
+    )
+    this.active = { kid: row.kid, key: await importJWK(row.private_jwk, ALG), reloadAt: Date.now() + wait }
     return this.active
   }
 
-  private async addKey(tx: { query: Database['query'] }): Promise<string> {
+  private async addKey(tx: { query: Database['query'] }, delayS: number): Promise<string> {
     const kid = `${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true })
     const pub = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' }
     const priv = { ...(await exportJWK(privateKey)), kid, alg: ALG }
-    await tx.query('UPDATE signing_keys SET retired_at = now(), private_jwk = NULL WHERE retired_at IS NULL')
-    await tx.query('INSERT INTO signing_keys (kid, private_jwk, public_jwk) VALUES ($1, $2, $3)', [
-      kid,
-      JSON.stringify(priv),
-      JSON.stringify(pub),
-    ])
+    const activates = `now() + make_interval(secs => ${Number(delayS)})`
+    // The keys signing now retire when the new one takes over.
+    await tx.query(`UPDATE signing_keys SET retired_at = ${activates} WHERE retired_at IS NULL`)
+    await tx.query(
+      `INSERT INTO signing_keys (kid, private_jwk, public_jwk, activates_at) VALUES ($1, $2, $3, ${activates})`,
+      [kid, JSON.stringify(priv), JSON.stringify(pub)],
+    )
     return kid
   }
 }

@@ -14,6 +14,7 @@ beforeAll(async () => {
       TRELLIS_SEED: 'true',
       TRELLIS_IDENTITY_ACCESS_TOKEN_TTL_S: '1',
       TRELLIS_IDENTITY_RETIRED_KEY_GRACE_S: '1',
+      TRELLIS_IDENTITY_KEY_ACTIVATION_DELAY_S: '1',
     },
   })
 })
@@ -140,12 +141,19 @@ describe('signing keys', () => {
       headers: await service.as(TEST_IDENTITIES.admin),
     })
     expect(rotated.status).toBe(200)
-    const newToken = (await login('alice@example.com', 'customer-demo-pass')).body.accessToken
-    expect(decodeProtectedHeader(newToken).kid).toBe(rotated.body.kid)
+    // Published at once, signing a moment later: verifiers learn the key before its first token.
     const both = (await http(`${service.url}/.well-known/jwks.json`)).body.keys.map(
       (k: { kid: string }) => k.kid,
     )
     expect(both).toEqual(expect.arrayContaining([oldKid, rotated.body.kid]))
+    await eventually(
+      async () => {
+        const token = (await login('alice@example.com', 'customer-demo-pass')).body.accessToken
+        return decodeProtectedHeader(token).kid === rotated.body.kid
+      },
+      10_000,
+      'tokens signed with the new key',
+    )
     // Tokens live 1 s here, plus 1 s of grace for clock skew: poll until the old key is gone.
     await eventually(
       async () => {

@@ -1,0 +1,37 @@
+import { AssertionSigner, IDENTITY_HEADER, type Logger } from '@trellis/kit/platform'
+import type { GatewayFilter } from './filter.js'
+
+/**
+ * PRE, last: the verified identity goes upstream as a signed assertion
+ * addressed to the one service the request is for; the client's own
+ * credentials do not (a service never needs them, and fewer copies of a
+ * bearer token are fewer to leak).
+ */
+export function forwardIdentity(signingKey: string, log: Logger | undefined): GatewayFilter {
+  let signer: Promise<AssertionSigner | undefined> | undefined
+  const load = () => {
+    signer ??= signingKey
+      ? AssertionSigner.fromJwk(signingKey)
+      : Promise.resolve(undefined).then(() => {
+          log?.warn(
+            'TRELLIS_EDGE_SIGNING_KEY is not set: services receive no identity; protected routes answer 401',
+          )
+          return undefined
+        })
+    return signer
+  }
+  if (signingKey) void load().catch(() => undefined)
+  return {
+    name: 'forward-identity',
+    stage: 'pre',
+    async run(context) {
+      const headers = context.req.headers
+      delete headers.authorization
+      delete headers['x-api-key']
+      if (!context.identity || !context.route) return
+      const active = await load()
+      if (active)
+        headers[IDENTITY_HEADER] = await active.sign(context.identity, context.route.exposed.service)
+    },
+  }
+}
