@@ -1,4 +1,4 @@
-import { type AnyRoute, type Database, defineRoute, replyIdempotently, Type } from '@trellis/kit'
+import { type AnyRoute, type Database, defineRoute, ownerScope, replyIdempotently, Type } from '@trellis/kit'
 import { decodeCursor } from '../domain/cursor.js'
 import { checkSkus } from '../domain/product.js'
 import { CatalogErrors } from '../errors.js'
@@ -16,16 +16,21 @@ import {
   Uuid,
 } from './schemas.js'
 
+/** Merchants (their own products) and admins; an API key needs `catalog:write`. */
+const WRITERS = { roles: ['merchant' as const, 'admin' as const], scopes: ['catalog:write'] }
+
 export function productRoutes(
   db: Database,
   settings: { defaultPageSize: number; maxPageSize: number },
 ): AnyRoute[] {
   const products = new ProductStore(db)
   return [
+    // Reading the catalogue is public; changing it is for the merchant who owns the product (or an admin).
     defineRoute({
       method: 'GET',
       url: '/products',
       summary: 'List products, optionally searching by name; keyset-paged',
+      auth: 'public',
       schema: {
         querystring: Type.Object(
           {
@@ -56,6 +61,7 @@ export function productRoutes(
       method: 'GET',
       url: '/products/:id',
       summary: 'One product with its SKUs',
+      auth: 'public',
       schema: { params: Type.Object({ id: Uuid }), response: { 200: Product } },
       handler: async (request) => {
         const product = await products.get(request.params.id)
@@ -66,10 +72,17 @@ export function productRoutes(
     defineRoute({
       method: 'POST',
       url: '/products',
-      summary: 'Create a product with its SKUs (accepts Idempotency-Key)',
+      summary: 'Create a product with its SKUs (accepts Idempotency-Key); a merchant creates its own',
+      auth: WRITERS,
       schema: { body: NewProduct, response: { 201: Product } },
       handler: async (request, reply) => {
         const body = request.body
+        const owner = ownerScope(request.identity, 'merchant')
+        // A merchant naming another merchant learns nothing more than from a merchant that does not exist.
+        if (owner !== null && body.merchantId !== undefined && body.merchantId !== owner)
+          throw CatalogErrors.merchantUnknown(body.merchantId)
+        const merchantId = owner ?? body.merchantId
+        if (!merchantId) throw CatalogErrors.merchantUnknown('(none given)')
         const options = body.options ?? []
         const skus = body.skus.map((s) => ({ ...s, options: s.options ?? {} }))
         checkSkus(options, skus)
@@ -77,6 +90,7 @@ export function productRoutes(
           status: 201,
           body: await new ProductStore(tx).create({
             ...body,
+            merchantId,
             description: body.description ?? '',
             options,
             skus,
@@ -88,16 +102,23 @@ export function productRoutes(
       method: 'PATCH',
       url: '/products/:id',
       summary: 'Change a product; with expectedVersion, only if nobody changed it since',
+      auth: WRITERS,
       schema: { params: Type.Object({ id: Uuid }), body: ProductChanges, response: { 200: Product } },
       handler: async (request) => {
         const { expectedVersion, ...changes } = request.body
-        return products.update(request.params.id, changes, expectedVersion)
+        return products.update(
+          request.params.id,
+          changes,
+          expectedVersion,
+          ownerScope(request.identity, 'merchant'),
+        )
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/skus/:sku',
       summary: 'One SKU with its product name and current price',
+      auth: 'public',
       schema: { params: Type.Object({ sku: SkuCode }), response: { 200: SkuDetail } },
       handler: async (request) => {
         const sku = await products.sku(request.params.sku)
@@ -109,6 +130,7 @@ export function productRoutes(
       method: 'PUT',
       url: '/skus/:sku/price',
       summary: "Set a SKU's price",
+      auth: WRITERS,
       schema: {
         params: Type.Object({ sku: SkuCode }),
         body: Type.Object(
@@ -122,6 +144,7 @@ export function productRoutes(
           request.params.sku,
           request.body.priceCents,
           request.body.currency,
+          ownerScope(request.identity, 'merchant'),
         )
         if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
         return (await products.sku(request.params.sku))!
