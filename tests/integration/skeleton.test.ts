@@ -21,12 +21,14 @@ describe('walking skeleton', () => {
       'catalog-1',
       'catalog-2',
       'gateway-1',
+      'identity-1',
+      'identity-2',
       'inventory-1',
       'inventory-2',
       'registry-1',
     ])
     expect(instances.every((i) => i.ready && i.phase === 'running' && i.pid)).toBe(true)
-    expect(new Set(instances.map((i) => i.pid)).size).toBe(6)
+    expect(new Set(instances.map((i) => i.pid)).size).toBe(8)
   })
 
   it('serves the seeded shop through the gateway, and every catalog SKU has stock', async () => {
@@ -36,7 +38,13 @@ describe('walking skeleton', () => {
     const skus = products.body.items.flatMap((p: { skus: Array<{ sku: string }> }) =>
       p.skus.map((s) => s.sku),
     )
-    const stock = await gateway('/api/inventory/stock?limit=200')
+    // Stock is the merchants' and the admins' business: sign in as the seeded admin.
+    const login = await http(`${system.urls.gateway}/api/identity/login`, {
+      body: { email: 'admin@trellis.local', password: 'admin-demo-pass' },
+    })
+    const stock = await http(`${system.urls.gateway}/api/inventory/stock?limit=200`, {
+      headers: { authorization: `Bearer ${login.body.accessToken}` },
+    })
     expect(stock.body.items.map((s: { sku: string }) => s.sku).sort()).toEqual([...skus].sort())
   })
 
@@ -133,7 +141,7 @@ describe('walking skeleton', () => {
 
   it('stops everything it started, Postgres included, and leaves no process behind', async () => {
     const pids = system.pids()
-    expect(pids.length).toBe(7)
+    expect(pids.length).toBe(9)
     await system.stop()
     for (const pid of pids) expect(processAlive(pid), `pid ${pid}`).toBe(false)
   })

@@ -74,7 +74,7 @@ export function buildFilters(
         issuer: security.tokenIssuer,
         audience: security.tokenAudience,
       })
-      return authenticate(tokens, new ApiKeyVerifier(client))
+      return authenticate(tokens, new ApiKeyVerifier(client, security.apiKeyCacheS * 1000))
     },
     'rate-limit-client': () => rateLimitClient(security.rateLimitClient),
     authorize: () => authorize,

@@ -13,6 +13,8 @@ export interface SecurityOptions {
   corsOrigins: string[]
   maxBodyBytes: number
   maxHeaders: number
+  /** How long an accepted API key is remembered: also how long a revoked key may still work. */
+  apiKeyCacheS: number
 }
 
 export const DEFAULT_SECURITY: SecurityOptions = {
@@ -26,4 +28,5 @@ export const DEFAULT_SECURITY: SecurityOptions = {
   // The same as a service's body limit: anything larger would be refused upstream anyway.
   maxBodyBytes: 1_048_576,
   maxHeaders: 100,
+  apiKeyCacheS: 30,
 }

@@ -122,6 +122,12 @@ export const GatewaySettings = defineSettings({
     'Largest request body (by Content-Length) the gateway forwards.',
     { env: 'TRELLIS_GATEWAY_MAX_BODY_BYTES' },
   ),
+  apiKeyCacheS: setting(
+    Type.Integer({ minimum: 0, maximum: 3600 }),
+    DEFAULT_SECURITY.apiKeyCacheS,
+    'How long an accepted API key is remembered (so also how long a revoked key may still work).',
+    { env: 'TRELLIS_GATEWAY_API_KEY_CACHE_S' },
+  ),
   maxHeaders: setting(
     Type.Integer({ minimum: 10, maximum: 1000 }),
     DEFAULT_SECURITY.maxHeaders,
@@ -144,5 +150,6 @@ export function securityOptions(settings: SettingsOf<typeof GatewaySettings.spec
     corsOrigins: settings.corsOrigins,
     maxBodyBytes: settings.maxBodyBytes,
     maxHeaders: settings.maxHeaders,
+    apiKeyCacheS: settings.apiKeyCacheS,
   }
 }

@@ -16,7 +16,10 @@ export class ApiKeyVerifier {
   private readonly accepted = new ExpiringCache<Identity>(DEFAULTS.cacheEntries)
   private readonly refused = new ExpiringCache<true>(DEFAULTS.cacheEntries)
 
-  constructor(private readonly client: IdentityClient) {}
+  constructor(
+    private readonly client: IdentityClient,
+    private readonly acceptedForMs = DEFAULTS.acceptedForMs,
+  ) {}
 
   async verify(key: string): Promise<Identity> {
     if (key.length > DEFAULTS.maxLength || !/^[\x21-\x7e]+$/.test(key)) throw GatewayErrors.apiKeyInvalid()
@@ -47,7 +50,7 @@ export class ApiKeyVerifier {
       keyId: body.keyId,
       ...(body.merchantId ? { merchantId: body.merchantId } : {}),
     }
-    this.accepted.set(id, identity, now + DEFAULTS.acceptedForMs)
+    this.accepted.set(id, identity, now + this.acceptedForMs)
     return identity
   }
 }

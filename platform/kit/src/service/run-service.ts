@@ -125,7 +125,7 @@ export async function runService<S extends SettingSpecs>(
     startedAt,
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
+  routes.push({ method: 'GET', url: '/openapi.json', access: 'public', auth: 'public' })
   const addRoute = (route: AnyRoute) => {
     const access = route.access ?? 'public'
     const auth = route.auth ?? (access === 'internal' ? 'public' : DEFAULT_AUTH)

@@ -1,4 +1,4 @@
-import { type AnyRoute, type Database, defineRoute, ownerScope, Type } from '@trellis/kit'
+import { type AnyRoute, AuthErrors, type Database, defineRoute, ownerScope, Type } from '@trellis/kit'
 import { refusedScope } from '../domain/scopes.js'
 import { newApiKey, parseApiKey, sameHash } from '../domain/secrets.js'
 import { IdentityErrors } from '../errors.js'
@@ -29,7 +29,8 @@ export function apiKeyRoutes(db: Database): AnyRoute[] {
       },
       handler: async (request, reply) => {
         const identity = request.identity!
-        if (identity.kind !== 'user') throw IdentityErrors.scopeNotAllowed('*', 'an API key cannot make keys')
+        if (identity.kind !== 'user')
+          throw AuthErrors.forbidden('a signed-in user; an API key cannot make keys')
         const refused = refusedScope(identity.roles, request.body.scopes)
         if (refused)
           throw IdentityErrors.scopeNotAllowed(
