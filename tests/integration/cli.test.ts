@@ -43,7 +43,7 @@ describe('trellis up', () => {
     await eventually(() => up.output().includes('Trellis is up in'), 90_000, 'system up')
     const control = `http://127.0.0.1:${env.TRELLIS_CONTROL_PORT}`
     const status = (await http(`${control}/v1/status`)).body
-    expect(status.instances).toHaveLength(6)
+    expect(status.instances).toHaveLength(8)
     const pids: number[] = [...status.instances.map((i: { pid: number }) => i.pid), status.postgres.pid]
 
     const cli = trellis(['status'], env)

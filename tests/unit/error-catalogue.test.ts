@@ -11,6 +11,7 @@ await import('@trellis/gateway')
 await import('@trellis/control')
 await import('../../services/catalog/src/errors.js')
 await import('../../services/inventory/src/errors.js')
+await import('../../services/identity/src/errors.js')
 
 describe('error catalogue', () => {
   const docs = readFileSync(join(REPO_ROOT, 'docs/errors.md'), 'utf8')

@@ -65,7 +65,7 @@ const hostile = fc.constantFrom(...HOSTILE_STRINGS)
 /** Values that (mostly) do not: wrong types, hostile strings in every field, extra fields, random JSON. */
 export function invalid(schema: Schema | undefined): fc.Arbitrary<unknown> {
   const anything = fc.oneof(fc.jsonValue({ maxDepth: 3 }), hostile)
-  if (!schema || schema.type !== 'object' || !schema.properties) return anything
+  if (schema?.type !== 'object' || !schema.properties) return anything
   const keys = Object.keys(schema.properties)
   if (keys.length === 0) return anything
   return fc.oneof(
