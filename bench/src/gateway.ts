@@ -5,6 +5,7 @@
 //   through the Trellis gateway with its full filter chain (anonymous, and
 //   signed in with a bearer token, which adds JWT verification, the
 //   per-client rate limit and a signed identity assertion the service verifies);
+//   through the same gateway with only its routing filters (what security costs);
 //   through a bare @fastify/http-proxy (the baseline: one Node process, nothing else);
 //   through nginx as a reverse proxy, when Debian's nginx is installed.
 // Each proxy is one process. The load generator is wrk when installed,
@@ -107,6 +108,7 @@ try {
     registry: await freePort(),
     service: await freePort(),
     gateway: await freePort(),
+    routing: await freePort(),
     fastify: await freePort(),
     nginx: await freePort(),
   }
@@ -159,10 +161,23 @@ try {
     TRELLIS_GATEWAY_ACCESS_LOG: 'false',
     TRELLIS_LOG_LEVEL: 'warn',
   })
+  // The same gateway with only its routing filters: what the security filters cost, measured in the same run.
+  start(join(ROOT, 'platform/gateway/dist/main.js'), {
+    TRELLIS_GATEWAY_PORT: String(ports.routing),
+    TRELLIS_REGISTRY_URL: registryUrl,
+    TRELLIS_TOPOLOGY: topology,
+    TRELLIS_INSTANCE_ID: 'gateway-routing',
+    TRELLIS_GATEWAY_FILTERS:
+      'correlation-id,health,path-guard,route-match,proxy,response-headers,problem-response',
+    TRELLIS_GATEWAY_ACCESS_LOG: 'false',
+    TRELLIS_LOG_LEVEL: 'warn',
+  })
+  const routing = `http://127.0.0.1:${ports.routing}/api/bench`
   const trellis = `http://127.0.0.1:${ports.gateway}/api/bench`
   const bearer = { authorization: `Bearer ${token}` }
   await waitFor(`${trellis}/ping`)
   await waitFor(`${trellis}/me`, bearer)
+  await waitFor(`${routing}/ping`)
 
   start(join(ROOT, 'bench/dist/fastify-proxy.js'), {
     BENCH_UPSTREAM: direct,
@@ -218,6 +233,7 @@ http {
   await run('direct to the service (no proxy)', `${direct}/ping`)
   await run('Trellis gateway, full chain, anonymous', `${trellis}/ping`)
   await run('Trellis gateway, full chain, bearer token', `${trellis}/me`, bearer)
+  await run('Trellis gateway, routing filters only', `${routing}/ping`)
   await run('bare @fastify/http-proxy (baseline)', `${fastify}/ping`)
   await run('nginx 1 worker', nginx && `${nginx}/ping`)
 

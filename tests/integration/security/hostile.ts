@@ -11,6 +11,7 @@ export const HOSTILE_STRINGS: string[] = [
   "\\'; SELECT pg_sleep(5); --",
   // NoSQL, template and expression injection
   '{"$gt": ""}',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template injection attempt, on purpose
   '${7*7}',
   '{{constructor.constructor("return process")()}}',
   '#{7*7}',

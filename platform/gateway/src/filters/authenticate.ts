@@ -16,22 +16,31 @@ export function authenticate(tokens: TokenVerifier, apiKeys: ApiKeyVerifier): Ga
   return {
     name: 'authenticate',
     stage: 'pre',
-    async run(context) {
+    run(context) {
       const { authorization } = context.req.headers
       const apiKey = context.req.headers['x-api-key']
+      // Anonymous requests (most of them) stay synchronous.
       if (authorization === undefined && apiKey === undefined) return
-      try {
-        if (authorization !== undefined && apiKey !== undefined) throw GatewayErrors.credentialsAmbiguous()
-        if (authorization !== undefined) {
-          const match = BEARER.exec(authorization)
-          if (!match) throw GatewayErrors.tokenInvalid('the Authorization header is not "Bearer <token>"')
-          context.identity = await tokens.verify(match[1]!)
-        } else {
-          context.identity = await apiKeys.verify(String(apiKey))
-        }
-      } catch (error) {
-        context.authError = error
-      }
+      return check(context, authorization, apiKey)
     },
+  }
+
+  async function check(
+    context: Parameters<GatewayFilter['run']>[0],
+    authorization: string | undefined,
+    apiKey: string | string[] | undefined,
+  ): Promise<void> {
+    try {
+      if (authorization !== undefined && apiKey !== undefined) throw GatewayErrors.credentialsAmbiguous()
+      if (authorization !== undefined) {
+        const match = BEARER.exec(authorization)
+        if (!match) throw GatewayErrors.tokenInvalid('the Authorization header is not "Bearer <token>"')
+        context.identity = await tokens.verify(match[1]!)
+      } else {
+        context.identity = await apiKeys.verify(String(apiKey))
+      }
+    } catch (error) {
+      context.authError = error
+    }
   }
 }

@@ -24,14 +24,16 @@ export function forwardIdentity(signingKey: string, log: Logger | undefined): Ga
   return {
     name: 'forward-identity',
     stage: 'pre',
-    async run(context) {
+    run(context) {
       const headers = context.req.headers
-      delete headers.authorization
-      delete headers['x-api-key']
-      if (!context.identity || !context.route) return
-      const active = await load()
-      if (active)
-        headers[IDENTITY_HEADER] = await active.sign(context.identity, context.route.exposed.service)
+      if (headers.authorization !== undefined) delete headers.authorization
+      if (headers['x-api-key'] !== undefined) delete headers['x-api-key']
+      const { identity, route } = context
+      // Anonymous requests stay synchronous.
+      if (!identity || !route) return
+      return load().then(async (active) => {
+        if (active) headers[IDENTITY_HEADER] = await active.sign(identity, route.exposed.service)
+      })
     },
   }
 }
