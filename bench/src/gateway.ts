@@ -11,6 +11,7 @@
 // Each proxy is one process. The load generator is wrk when installed,
 // autocannon otherwise. Everything stays on 127.0.0.1 and each run is bounded.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -20,10 +21,13 @@ import { generateEdgeKeys } from '@trellis/kit/platform'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { request } from 'undici'
-import { machine, table } from './report.js'
+import { machine, median, table } from './report.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10)
+const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5)
+// Rows are measured in turn, round after round, and each figure is the median of its rounds:
+// a neighbour's burst of load then hurts one round of every row, not all rounds of one row.
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3)
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50)
 const children: ChildProcess[] = []
 const home = await mkdtemp(join(tmpdir(), 'trellis-bench-gw-'))
@@ -70,6 +74,26 @@ interface Result {
   rps: number
   p50: number
   p99: number
+  /** CPU time the proxy (or, direct, the service) spent per request, in µs: steady on a busy machine, unlike req/s. */
+  cpuUs: number
+}
+
+/** CPU time (user + system, ms) of a process and its children (nginx's worker), from /proc; NaN elsewhere. */
+function cpuMs(pid: number): number {
+  try {
+    const ticks = (p: number) => {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      return Number(fields[11]) + Number(fields[12])
+    }
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+    // Clock ticks are 1/100 s on Linux.
+    return (ticks(pid) + children.map(Number).reduce((sum, c) => sum + ticks(c), 0)) * 10
+  } catch {
+    return Number.NaN
+  }
 }
 
 /** wrk's latency figures come with units; this returns milliseconds. */
@@ -80,8 +104,13 @@ function ms(text: string): number {
   return match[2] === 'us' ? n / 1000 : match[2] === 's' ? n * 1000 : n
 }
 
-async function load(url: string, headers: Record<string, string>, durationS: number): Promise<Result> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  durationS: number,
+): Promise<Omit<Result, 'cpuUs'>> {
   if (has('wrk')) {
+    // wrk's own numbers, as it prints them.
     const args = ['-t1', `-c${CONNECTIONS}`, `-d${durationS}s`, '--latency']
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`)
     const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' })
@@ -98,9 +127,11 @@ async function load(url: string, headers: Record<string, string>, durationS: num
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
 }
 
-async function measure(url: string, headers: Record<string, string> = {}): Promise<Result> {
-  await load(url, headers, 2) // warm-up: JIT, keep-alive pools, caches
-  return load(url, headers, DURATION_S)
+async function measure(url: string, pid: number, headers: Record<string, string> = {}): Promise<Result> {
+  await load(url, headers, 1) // warm-up: JIT, keep-alive pools, caches
+  const before = cpuMs(pid)
+  const result = await load(url, headers, DURATION_S)
+  return { ...result, cpuUs: ((cpuMs(pid) - before) * 1000) / (result.rps * DURATION_S) }
 }
 
 try {
@@ -132,7 +163,7 @@ try {
     .sign(tokenKeys.privateKey)
   const edge = await generateEdgeKeys()
 
-  start(join(ROOT, 'bench/dist/bench-service.js'), {
+  const servicePid = start(join(ROOT, 'bench/dist/bench-service.js'), {
     TRELLIS_PORT: String(ports.service),
     TRELLIS_REGISTRY_URL: registryUrl,
     TRELLIS_INSTANCE_ID: 'bench-1',
@@ -145,7 +176,7 @@ try {
 
   const topology = join(home, 'trellis.yaml')
   await writeFile(topology, 'name: bench\nservices:\n  bench: { path: ., expose: { prefix: /api/bench } }\n')
-  start(join(ROOT, 'platform/gateway/dist/main.js'), {
+  const gatewayPid = start(join(ROOT, 'platform/gateway/dist/main.js'), {
     TRELLIS_GATEWAY_PORT: String(ports.gateway),
     TRELLIS_REGISTRY_URL: registryUrl,
     TRELLIS_TOPOLOGY: topology,
@@ -162,7 +193,7 @@ try {
     TRELLIS_LOG_LEVEL: 'warn',
   })
   // The same gateway with only its routing filters: what the security filters cost, measured in the same run.
-  start(join(ROOT, 'platform/gateway/dist/main.js'), {
+  const routingPid = start(join(ROOT, 'platform/gateway/dist/main.js'), {
     TRELLIS_GATEWAY_PORT: String(ports.routing),
     TRELLIS_REGISTRY_URL: registryUrl,
     TRELLIS_TOPOLOGY: topology,
@@ -179,7 +210,7 @@ try {
   await waitFor(`${trellis}/me`, bearer)
   await waitFor(`${routing}/ping`)
 
-  start(join(ROOT, 'bench/dist/fastify-proxy.js'), {
+  const fastifyPid = start(join(ROOT, 'bench/dist/fastify-proxy.js'), {
     BENCH_UPSTREAM: direct,
     BENCH_PORT: String(ports.fastify),
   })
@@ -187,6 +218,7 @@ try {
   await waitFor(`${fastify}/ping`)
 
   let nginx: string | undefined
+  let nginxPid = 0
   if (has('nginx')) {
     for (const dir of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
       await rm(join(home, dir), { force: true, recursive: true })
@@ -217,35 +249,62 @@ http {
 }
 `,
     )
-    start('nginx', {}, ['-e', join(home, 'nginx-error.log'), '-p', home, '-c', conf])
+    nginxPid = start('nginx', {}, ['-e', join(home, 'nginx-error.log'), '-p', home, '-c', conf]).pid!
     nginx = `http://127.0.0.1:${ports.nginx}/api/bench`
     await waitFor(`${nginx}/ping`)
   } else {
     process.stderr.write('nginx is not installed (apt-get install -y nginx): its row is skipped\n')
   }
 
-  const rows: Array<[string, Result | undefined]> = []
-  const run = async (what: string, url: string | undefined, headers: Record<string, string> = {}) => {
-    if (!url) return rows.push([what, undefined])
-    process.stderr.write(`measuring ${what} …\n`)
-    rows.push([what, await measure(url, headers)])
+  // What to load, and whose CPU time to count: the proxy's (the service's for the direct row).
+  const plan: Array<[string, string | undefined, number, Record<string, string>]> = [
+    ['direct to the service (no proxy)', `${direct}/ping`, servicePid.pid!, {}],
+    ['Trellis gateway, full chain, anonymous', `${trellis}/ping`, gatewayPid.pid!, {}],
+    ['Trellis gateway, full chain, bearer token', `${trellis}/me`, gatewayPid.pid!, bearer],
+    ['Trellis gateway, routing filters only', `${routing}/ping`, routingPid.pid!, {}],
+    ['bare @fastify/http-proxy (baseline)', `${fastify}/ping`, fastifyPid.pid!, {}],
+    ['nginx 1 worker', nginx && `${nginx}/ping`, nginxPid, {}],
+  ]
+  const samples = new Map<string, Result[]>(plan.map(([what]) => [what, []]))
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [what, url, pid, headers] of plan) {
+      if (!url) continue
+      process.stderr.write(`round ${round}/${ROUNDS}: ${what} …\n`)
+      samples.get(what)!.push(await measure(url, pid, headers))
+    }
   }
-  await run('direct to the service (no proxy)', `${direct}/ping`)
-  await run('Trellis gateway, full chain, anonymous', `${trellis}/ping`)
-  await run('Trellis gateway, full chain, bearer token', `${trellis}/me`, bearer)
-  await run('Trellis gateway, routing filters only', `${routing}/ping`)
-  await run('bare @fastify/http-proxy (baseline)', `${fastify}/ping`)
-  await run('nginx 1 worker', nginx && `${nginx}/ping`)
+  const rows: Array<[string, Result | undefined]> = plan.map(([what]) => {
+    const runs = samples.get(what)!
+    if (runs.length === 0) return [what, undefined]
+    return [
+      what,
+      {
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        cpuUs: median(runs.map((r) => r.cpuUs)),
+      },
+    ]
+  })
 
-  const baseline = rows.find(([what]) => what.startsWith('bare'))![1]!.rps
+  const base = rows.find(([what]) => what.startsWith('bare'))![1]!
   const directRps = rows[0]![1]!.rps
   console.log(
-    `\nbench:gateway — ${CONNECTIONS} connections, ${DURATION_S} s each, load by ${has('wrk') ? 'wrk (1 thread)' : 'autocannon'}`,
+    `\nbench:gateway — ${CONNECTIONS} connections, ${DURATION_S} s a measurement, median of ${ROUNDS} rounds, load by ${has('wrk') ? 'wrk (1 thread)' : 'autocannon'}`,
   )
   console.log(`machine: ${machine()}\n`)
   console.log(
     table(
-      ['path', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare Fastify proxy', 'share of direct'],
+      [
+        'path',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'req/s vs Fastify proxy',
+        'CPU µs/req',
+        'CPU vs Fastify proxy',
+        'share of direct',
+      ],
       rows.map(([what, r]) =>
         r
           ? [
@@ -253,12 +312,18 @@ http {
               r.rps.toFixed(0),
               r.p50.toFixed(2),
               r.p99.toFixed(2),
-              (r.rps / baseline).toFixed(2),
+              (r.rps / base.rps).toFixed(2),
+              r.cpuUs.toFixed(0),
+              // Above 1.0: less CPU per request than the baseline.
+              (base.cpuUs / r.cpuUs).toFixed(2),
               `${((100 * r.rps) / directRps).toFixed(0)} %`,
             ]
-          : [what, 'skipped (not installed)', '', '', '', ''],
+          : [what, 'skipped (not installed)', '', '', '', '', '', ''],
       ),
     ),
+  )
+  console.log(
+    '\nreq/s and latency are the whole machine sharing 2 cores among load generator, proxy and service;\nCPU µs/req counts the proxy process alone (the service for the direct row) and stays steady when neighbours are busy.',
   )
 } finally {
   for (const child of children.reverse()) child.kill('SIGTERM')

@@ -21,6 +21,14 @@ export function authenticate(tokens: TokenVerifier, apiKeys: ApiKeyVerifier): Ga
       const apiKey = context.req.headers['x-api-key']
       // Anonymous requests (most of them) stay synchronous.
       if (authorization === undefined && apiKey === undefined) return
+      // A token seen before (most requests of a signed-in client) stays synchronous too.
+      if (apiKey === undefined && authorization!.startsWith('Bearer ')) {
+        const known = tokens.cached(authorization!.slice(7))
+        if (known) {
+          context.identity = known
+          return
+        }
+      }
       return check(context, authorization, apiKey)
     },
   }

@@ -9,9 +9,10 @@ import type { GatewayFilter } from './filter.js'
  */
 export function forwardIdentity(signingKey: string, log: Logger | undefined): GatewayFilter {
   let signer: Promise<AssertionSigner | undefined> | undefined
+  let ready: AssertionSigner | undefined
   const load = () => {
     signer ??= signingKey
-      ? AssertionSigner.fromJwk(signingKey)
+      ? AssertionSigner.fromJwk(signingKey).then((s) => (ready = s))
       : Promise.resolve(undefined).then(() => {
           log?.warn(
             'TRELLIS_EDGE_SIGNING_KEY is not set: services receive no identity; protected routes answer 401',
@@ -29,8 +30,13 @@ export function forwardIdentity(signingKey: string, log: Logger | undefined): Ga
       if (headers.authorization !== undefined) delete headers.authorization
       if (headers['x-api-key'] !== undefined) delete headers['x-api-key']
       const { identity, route } = context
-      // Anonymous requests stay synchronous.
+      // Anonymous requests stay synchronous, and so do callers whose assertion is fresh.
       if (!identity || !route) return
+      const fresh = ready?.cached(identity, route.exposed.service)
+      if (fresh) {
+        headers[IDENTITY_HEADER] = fresh
+        return
+      }
       return load().then(async (active) => {
         if (active) headers[IDENTITY_HEADER] = await active.sign(identity, route.exposed.service)
       })

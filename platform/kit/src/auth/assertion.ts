@@ -57,6 +57,8 @@ export async function generateEdgeKeys(kid = `edge-${Date.now().toString(36)}`):
 /** Signs assertions for the gateway; one per caller and service, reused while fresh. */
 export class AssertionSigner {
   private readonly cache = new ExpiringCache<string>(DEFAULTS.cacheEntries)
+  // The gateway keeps one Identity object per verified credential: the fast path finds its assertions by that object.
+  private readonly byIdentity = new WeakMap<Identity, Map<string, { token: string; until: number }>>()
 
   private constructor(
     private readonly key: Awaited<ReturnType<typeof importJWK>>,
@@ -76,7 +78,21 @@ export class AssertionSigner {
     return new AssertionSigner(await importJWK(jwk, ALG), jwk.kid)
   }
 
+  /** A fresh assertion already made for this identity object and audience, without any work. */
+  cached(identity: Identity, audience: string, now = Date.now()): string | undefined {
+    const entry = this.byIdentity.get(identity)?.get(audience)
+    return entry && entry.until > now ? entry.token : undefined
+  }
+
   async sign(identity: Identity, audience: string, now = Date.now()): Promise<string> {
+    const token = await this.signUncached(identity, audience, now)
+    let forIdentity = this.byIdentity.get(identity)
+    if (!forIdentity) this.byIdentity.set(identity, (forIdentity = new Map()))
+    forIdentity.set(audience, { token, until: now + DEFAULTS.reuseS * 1000 })
+    return token
+  }
+
+  private async signUncached(identity: Identity, audience: string, now: number): Promise<string> {
     const cacheKey = `${audience} ${JSON.stringify(identity)}`
     const cached = this.cache.get(cacheKey, now)
     if (cached) return cached
@@ -116,6 +132,11 @@ export class AssertionVerifier {
     if (jwks.keys.some((k) => 'd' in k))
       throw new Error('the edge public keys contain a private key; give services the public half only')
     return new AssertionVerifier(createLocalJWKSet(jwks), audience)
+  }
+
+  /** The identity of an assertion verified before and not yet expired, without any work. */
+  cached(token: string, now = Date.now()): Identity | undefined {
+    return this.cache.get(token, now)
   }
 
   async verify(token: string, now = Date.now()): Promise<Identity> {

@@ -1,9 +1,21 @@
 import { Type } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
 import { ConfigErrors, defineSettings, loadSettings, setting } from '../config/settings.js'
 import type { KitFeature } from '../service/feature.js'
 import { AssertionVerifier, IDENTITY_HEADER } from './assertion.js'
 import { AuthErrors } from './auth-errors.js'
 import { type AuthPolicy, decide, describePolicy, type Identity } from './identity.js'
+
+/** Why the route's policy refuses this request's caller, or undefined when it may go on. */
+function refusal(request: FastifyRequest): Error | undefined {
+  const config = request.routeOptions.config as { auth?: AuthPolicy } | undefined
+  // Routes the kit adds itself (health, OpenAPI) and unknown paths carry no policy.
+  if (!config || config.auth === undefined) return undefined
+  const decision = decide(config.auth, request.identity)
+  if (decision === 'unauthenticated') return AuthErrors.required()
+  if (decision === 'forbidden') return AuthErrors.forbidden(describePolicy(config.auth))
+  return undefined
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,19 +58,25 @@ export const authFeature: KitFeature = {
       log.warn('TRELLIS_EDGE_PUBLIC_KEYS is not set: no caller can be verified; only public routes answer')
     }
     app.decorateRequest('identity', undefined)
-    app.addHook('onRequest', async (request) => {
+    // A callback hook: anonymous requests (no assertion) pay no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
       const header = request.headers[IDENTITY_HEADER]
-      if (header !== undefined) {
-        if (!verifier) throw AuthErrors.assertionInvalid('this instance has no edge keys to verify it with')
-        // Node joins a repeated header into one value, which then fails to verify.
-        request.identity = await verifier.verify(String(header))
+      if (header === undefined) return done(refusal(request))
+      if (!verifier)
+        return done(AuthErrors.assertionInvalid('this instance has no edge keys to verify it with'))
+      // Node joins a repeated header into one value, which then fails to verify.
+      const known = verifier.cached(String(header))
+      if (known) {
+        request.identity = known
+        return done(refusal(request))
       }
-      const config = request.routeOptions.config as { auth?: AuthPolicy } | undefined
-      // Routes the kit adds itself (health, OpenAPI) and unknown paths carry no policy.
-      if (!config || config.auth === undefined) return
-      const decision = decide(config.auth, request.identity)
-      if (decision === 'unauthenticated') throw AuthErrors.required()
-      if (decision === 'forbidden') throw AuthErrors.forbidden(describePolicy(config.auth))
+      verifier.verify(String(header)).then(
+        (identity) => {
+          request.identity = identity
+          done(refusal(request))
+        },
+        (error) => done(error),
+      )
     })
     return undefined
   },
