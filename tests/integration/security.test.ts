@@ -468,6 +468,10 @@ describe('hostile input', () => {
 
 describe('fuzz', () => {
   it('answers every request generated from every public route schema without a 5xx', async () => {
+    // The gateway's own document lists every public operation of every exposed service.
+    const doc = (await gw('/openapi.json')).body
+    expect(Object.keys(doc.paths)).not.toContain('/api/identity/api-keys/verify')
+    expect(Object.keys(doc.paths).some((p) => p.includes('/health'))).toBe(false)
     const operations: Array<{
       method: string
       path: string
@@ -475,31 +479,28 @@ describe('fuzz', () => {
       query?: Schema
       body?: Schema
     }> = []
-    for (const spec of system.topology.services.filter((s) => s.expose)) {
-      const doc = (await gw(`${spec.expose!.prefix}/openapi.json`)).body
-      for (const [path, methods] of Object.entries<Record<string, Record<string, unknown>>>(doc.paths)) {
-        for (const [method, op] of Object.entries(methods)) {
-          const parameters = (op['parameters'] ?? []) as Array<{
-            in: string
-            name: string
-            schema: Schema
-            required?: boolean
-          }>
-          const query: Schema = { type: 'object', properties: {}, required: [] }
-          for (const p of parameters.filter((p) => p.in === 'query')) {
-            query.properties![p.name] = p.schema
-            if (p.required) query.required!.push(p.name)
-          }
-          const body = (op['requestBody'] as { content?: Record<string, { schema: Schema }> } | undefined)
-            ?.content?.['application/json']?.schema
-          operations.push({
-            method: method.toUpperCase(),
-            path: spec.expose!.prefix + path,
-            params: parameters.filter((p) => p.in === 'path').map((p) => p.schema),
-            query,
-            ...(body ? { body } : {}),
-          })
+    for (const [path, methods] of Object.entries<Record<string, Record<string, unknown>>>(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const parameters = (op['parameters'] ?? []) as Array<{
+          in: string
+          name: string
+          schema: Schema
+          required?: boolean
+        }>
+        const query: Schema = { type: 'object', properties: {}, required: [] }
+        for (const p of parameters.filter((p) => p.in === 'query')) {
+          query.properties![p.name] = p.schema
+          if (p.required) query.required!.push(p.name)
         }
+        const body = (op['requestBody'] as { content?: Record<string, { schema: Schema }> } | undefined)
+          ?.content?.['application/json']?.schema
+        operations.push({
+          method: method.toUpperCase(),
+          path,
+          params: parameters.filter((p) => p.in === 'path').map((p) => p.schema),
+          query,
+          ...(body ? { body } : {}),
+        })
       }
     }
     expect(operations.length).toBeGreaterThan(20)

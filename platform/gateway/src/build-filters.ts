@@ -4,6 +4,7 @@ import { IdentityClient } from './auth/identity-client.js'
 import { JwksCache } from './auth/jwks-cache.js'
 import { TokenVerifier } from './auth/token-verifier.js'
 import { RoundRobinBalancer } from './balancer.js'
+import { apiDocs } from './filters/api-docs.js'
 import { authenticate } from './filters/authenticate.js'
 import { authorize } from './filters/authorize.js'
 import { correlationId } from './filters/correlation-id.js'
@@ -80,6 +81,7 @@ export function buildFilters(
     authorize: () => authorize,
     'forward-identity': () => forwardIdentity(security.edgeSigningKey, deps.log),
     'security-headers': () => securityHeaders,
+    'api-docs': () => apiDocs(table, publicRoutes, deps.directory),
   }
   const filters = names.map((name) => {
     const make = available[name]

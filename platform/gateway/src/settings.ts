@@ -9,6 +9,7 @@ export const DEFAULT_FILTERS = [
   'path-guard',
   'strip-identity',
   'cors',
+  'api-docs',
   'route-match',
   'rate-limit-ip',
   'authenticate',
