@@ -16,10 +16,10 @@ import { machine, median, table } from './report.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
-// Every replica of the topology, plus the registry and the gateway.
+// Every replica of the topology, plus the registry, the config server and the gateway.
 const INSTANCES = (await loadTopology(join(ROOT, 'trellis.yaml'))).services.reduce(
   (n, s) => n + s.replicas,
-  2,
+  3,
 )
 
 async function trellisStart(home: string): Promise<number> {
@@ -31,6 +31,7 @@ async function trellisStart(home: string): Promise<number> {
     TRELLIS_REGISTRY_PORT: String(await freePort()),
     TRELLIS_CONTROL_PORT: String(await freePort()),
     TRELLIS_POSTGRES_PORT: String(await freePort()),
+    TRELLIS_CONFIG_PORT: String(await freePort()),
   }
   const started = performance.now()
   const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: 'ignore', detached: true })

@@ -18,6 +18,7 @@ async function ports() {
     TRELLIS_REGISTRY_PORT: String(await freePort()),
     TRELLIS_CONTROL_PORT: String(await freePort()),
     TRELLIS_POSTGRES_PORT: String(await freePort()),
+    TRELLIS_CONFIG_PORT: String(await freePort()),
   }
 }
 
@@ -43,7 +44,8 @@ describe('trellis up', () => {
     await eventually(() => up.output().includes('Trellis is up in'), 90_000, 'system up')
     const control = `http://127.0.0.1:${env.TRELLIS_CONTROL_PORT}`
     const status = (await http(`${control}/v1/status`)).body
-    expect(status.instances).toHaveLength(8)
+    expect(status.instances.map((i: { key: string }) => i.key)).toContain('config-1')
+    expect(status.instances).toHaveLength(10)
     const pids: number[] = [...status.instances.map((i: { pid: number }) => i.pid), status.postgres.pid]
 
     const cli = trellis(['status'], env)
@@ -73,6 +75,20 @@ describe('trellis up', () => {
       `ports already in use: ${env.TRELLIS_GATEWAY_PORT} (gateway; set TRELLIS_GATEWAY_PORT)`,
     )
     expect(up.output()).not.toMatch(/\n\s+at /)
+    blocker.close()
+    await home.remove()
+  })
+
+  it('refuses to start when the config server port is taken, naming it and its setting', async () => {
+    const env = await ports()
+    const blocker = createServer()
+    await new Promise<void>((resolve) =>
+      blocker.listen(Number(env.TRELLIS_CONFIG_PORT), '127.0.0.1', resolve),
+    )
+    const home = await tempHome()
+    const up = trellis(['up'], { ...env, TRELLIS_HOME: home.dir })
+    expect(await up.exited).toBe(1)
+    expect(up.output()).toContain(`${env.TRELLIS_CONFIG_PORT} (config; set TRELLIS_CONFIG_PORT)`)
     blocker.close()
     await home.remove()
   })

@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest'
 await import('@trellis/kit/platform')
 await import('@trellis/registry')
 await import('@trellis/gateway')
+await import('@trellis/config-server')
 await import('@trellis/control')
 await import('../../services/catalog/src/errors.js')
 await import('../../services/inventory/src/errors.js')
 await import('../../services/identity/src/errors.js')
+await import('../../services/storefront/src/errors.js')
 
 describe('error catalogue', () => {
   const docs = readFileSync(join(REPO_ROOT, 'docs/errors.md'), 'utf8')

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_PORTS, loadTopology } from '@trellis/kit/platform'
 import type { SystemStatus } from './api/control-api.js'
 import { callControl, controlUrl } from './commands/client.js'
+import { CONFIG_USAGE, configCommand } from './commands/config.js'
+import { configServerUrl } from './commands/config-client.js'
 import { formatStatus } from './commands/status.js'
 import { up } from './commands/up.js'
 
@@ -14,14 +16,19 @@ Usage:
   trellis status [--json]                         every instance: phase, readiness, port, restarts
   trellis restart <instance>                      restart one instance (e.g. catalog-1)
   trellis kill <instance>                         SIGKILL one instance (the loop restarts it)
+  trellis stop <instance>                         stop one instance and keep it stopped
+  trellis start <instance>                        run a stopped instance again
   trellis scale <service> <replicas>              change a service's replica count
+  trellis config get|set|unset|history|diff|rollback …   central configuration (trellis config for help)
   trellis down                                    stop a running system
 
 Environment:
   TRELLIS_HOME           data folder (default .trellis beside trellis.yaml)
   TRELLIS_POSTGRES_URL   use this Postgres server (admin URL) instead of the embedded one
-  TRELLIS_<GATEWAY|REGISTRY|CONTROL|POSTGRES>_PORT   move a port
+  TRELLIS_<GATEWAY|REGISTRY|CONFIG|CONTROL|POSTGRES>_PORT   move a port
   TRELLIS_CONTROL_URL    where the CLI finds a running control loop
+  TRELLIS_CONFIG_URL     where \`trellis config\` finds the config server
+  TRELLIS_CONFIG_ADMIN_TOKEN  the config admin token (default: from the data folder)
 `
 
 async function run(argv: string[]): Promise<number> {
@@ -32,6 +39,12 @@ async function run(argv: string[]): Promise<number> {
       topology: { type: 'string', default: 'trellis.yaml' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      profile: { type: 'string' },
+      instance: { type: 'string' },
+      message: { type: 'string', short: 'm' },
+      author: { type: 'string' },
+      reveal: { type: 'boolean', default: false },
+      limit: { type: 'string' },
     },
   })
   const [command, ...rest] = positionals
@@ -42,11 +55,9 @@ async function run(argv: string[]): Promise<number> {
   const topologyFile = resolve(values.topology)
   if (command === 'up') return up({ topologyFile, json: values.json })
 
-  const port = await loadTopology(topologyFile).then(
-    (t) => t.ports.control,
-    () => DEFAULT_PORTS.control,
-  )
-  const base = await controlUrl(Number(process.env['TRELLIS_CONTROL_PORT']) || port)
+  const topology = await loadTopology(topologyFile).catch(() => undefined)
+  const ports = topology?.ports ?? DEFAULT_PORTS
+  const base = await controlUrl(Number(process.env['TRELLIS_CONTROL_PORT']) || ports.control)
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR']
   switch (command) {
     case 'status': {
@@ -57,7 +68,9 @@ async function run(argv: string[]): Promise<number> {
       return 0
     }
     case 'restart':
-    case 'kill': {
+    case 'kill':
+    case 'stop':
+    case 'start': {
       const key = rest[0]
       if (!key) throw new Error(`usage: trellis ${command} <instance>`)
       const res = await callControl(base, 'POST', `/v1/instances/${encodeURIComponent(key)}/${command}`)
@@ -71,6 +84,24 @@ async function run(argv: string[]): Promise<number> {
         replicas: Number(replicas),
       })
       return report(res, `${service} scaled to ${replicas}`)
+    }
+    case 'config': {
+      if (rest.length === 0) {
+        process.stdout.write(`${CONFIG_USAGE}\n`)
+        return 0
+      }
+      return configCommand(rest, {
+        base: await configServerUrl(base, Number(process.env['TRELLIS_CONFIG_PORT']) || ports.config),
+        home: process.env['TRELLIS_HOME'] ?? resolve(topology?.root ?? '.', '.trellis'),
+        profile: values.profile,
+        instance: values.instance,
+        message: values.message,
+        author: values.author,
+        reveal: values.reveal,
+        json: values.json,
+        limit: values.limit,
+        out: (text) => process.stdout.write(`${text}\n`),
+      })
     }
     case 'down': {
       const res = await callControl(base, 'POST', '/v1/shutdown')

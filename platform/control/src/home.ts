@@ -17,6 +17,11 @@ export class Home {
     return join(this.dir, 'credentials.json')
   }
 
+  /** Each instance's last good configuration, read when the config server is unreachable at its start. */
+  get configCacheDir(): string {
+    return join(this.dir, 'config-cache')
+  }
+
   private get lockFile(): string {
     return join(this.dir, 'control.json')
   }

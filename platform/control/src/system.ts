@@ -12,12 +12,12 @@ import { createControlApi, type SystemStatus } from './api/control-api.js'
 import { Home } from './home.js'
 import { LogPrinter } from './log/log-printer.js'
 import { freePort, portInUse } from './ports.js'
-import { loadCredentials, saveCredentials } from './postgres/credentials.js'
+import { configSecrets, loadCredentials, saveCredentials } from './postgres/credentials.js'
 import { EmbeddedPostgres } from './postgres/embedded-postgres.js'
 import { provisionDatabases } from './postgres/provision.js'
 import type { LogStream } from './process/managed-process.js'
-import { desiredInstances, type Ports } from './reconcile/desired.js'
-import type { InstanceStatus } from './reconcile/instance-spec.js'
+import { CONFIG_SERVICE, desiredInstances, type Ports } from './reconcile/desired.js'
+import { type InstanceSpec, type InstanceStatus, initialStatus } from './reconcile/instance-spec.js'
 import type { RestartPolicy } from './reconcile/plan.js'
 import { Reconciler } from './reconcile/reconciler.js'
 
@@ -46,7 +46,7 @@ export interface SystemOptions {
 export interface RunningSystem {
   topology: Topology
   ports: Ports
-  urls: { gateway: string; registry: string; control: string }
+  urls: { gateway: string; registry: string; control: string; config: string }
   home: string
   /** Admin URL of the Postgres server in use. */
   postgresUrl: string
@@ -56,6 +56,10 @@ export interface RunningSystem {
   waitReady(timeoutMs?: number): Promise<void>
   restart(key: string): Promise<boolean>
   kill(key: string): boolean
+  /** Stops an instance and keeps it stopped (`trellis stop`), until `start`; false for an unknown key. */
+  hold(key: string): boolean
+  /** Lets a held instance run again. */
+  release(key: string): boolean
   scale(service: string, replicas: number): boolean
   /** Stops every instance (gateway, services, registry), then Postgres. Idempotent. */
   stop(): Promise<void>
@@ -95,6 +99,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ['gateway', ports.gateway],
       ['registry', ports.registry],
       ['control', ports.control],
+      ['config', ports.config],
     ] as const) {
       if (await portInUse(port)) taken.push(`${port} (${name}; set TRELLIS_${name.toUpperCase()}_PORT)`)
     }
@@ -136,8 +141,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       postgresUrl = postgres.url
     }
 
-    const withDatabase = topology.services.filter((s) => s.database).map((s) => s.name)
+    // The config server owns a database too, like any service.
+    const withDatabase = [CONFIG_SERVICE, ...topology.services.filter((s) => s.database).map((s) => s.name)]
     const roles = await provisionDatabases(postgresUrl, withDatabase, credentials, options.databasePrefix)
+    const config = configSecrets(credentials)
     await saveCredentials(home.credentialsFile, credentials)
     const server = new URL(postgresUrl)
     const databases = new Map(
@@ -150,8 +157,20 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const scale = new Map<string, number>()
     // One key pair per run: the gateway signs identity assertions, every service verifies them.
     const edge = await generateEdgeKeys()
-    const desired = () =>
-      desiredInstances({ topology, topologyFile, ports, databases, scale, env: options.env ?? {}, edge })
+    const held = new Set<string>()
+    const all = () =>
+      desiredInstances({
+        topology,
+        topologyFile,
+        ports,
+        databases,
+        scale,
+        env: options.env ?? {},
+        config,
+        configCacheDir: home.configCacheDir,
+        edge,
+      })
+    const desired = () => all().filter((spec) => !held.has(spec.key))
     const reconciler = new Reconciler({
       desired,
       registry: new RegistryClient(`http://127.0.0.1:${ports.registry}`),
@@ -173,6 +192,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         gateway: `http://127.0.0.1:${ports.gateway}`,
         registry: `http://127.0.0.1:${ports.registry}`,
         control: `http://127.0.0.1:${ports.control}`,
+        config: `http://127.0.0.1:${ports.config}`,
       },
       home: home.dir,
       postgresUrl,
@@ -189,11 +209,22 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               ...(postgres.pid ? { pid: postgres.pid } : {}),
             }
           : { mode: 'external', running: true },
-        instances: reconciler.status(),
+        instances: withHeld(reconciler.status(), all(), held),
       }),
       waitReady: (timeoutMs = 60_000) => waitReady(() => reconciler.status(), desired().length, timeoutMs),
       restart: (key) => reconciler.restart(key),
       kill: (key) => reconciler.kill(key),
+      hold: (key) => {
+        if (!all().some((spec) => spec.key === key)) return false
+        held.add(key)
+        reconciler.wake()
+        return true
+      },
+      release: (key) => {
+        if (!held.delete(key)) return all().some((spec) => spec.key === key)
+        reconciler.wake()
+        return true
+      },
       scale: (service, replicas) => {
         if (!topology.services.some((s) => s.name === service)) return false
         scale.set(service, replicas)
@@ -220,6 +251,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       status: system.status,
       restart: system.restart,
       kill: system.kill,
+      hold: system.hold,
+      release: system.release,
       scale: system.scale,
       shutdown: () => void system.stop(),
     })
@@ -232,6 +265,19 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 }
 
+/** Held instances stay listed, stopped, with how to run them again. */
+function withHeld(statuses: InstanceStatus[], specs: InstanceSpec[], held: Set<string>): InstanceStatus[] {
+  const listed = new Set(statuses.map((s) => s.key))
+  const extra = specs
+    .filter((spec) => held.has(spec.key) && !listed.has(spec.key))
+    .map((spec) => ({
+      ...initialStatus(spec),
+      phase: 'stopped' as const,
+      message: `held by \`trellis stop\`; \`trellis start ${spec.key}\` runs it again`,
+    }))
+  return [...statuses, ...extra].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }))
+}
+
 async function resolvePorts(topology: Topology, requested: SystemOptions['ports']): Promise<Ports> {
   if (requested === 'auto') {
     return {
@@ -239,6 +285,7 @@ async function resolvePorts(topology: Topology, requested: SystemOptions['ports'
       registry: await freePort(),
       gateway: await freePort(),
       control: await freePort(),
+      config: await freePort(),
     }
   }
   const env = (name: string) => {
@@ -254,6 +301,7 @@ async function resolvePorts(topology: Topology, requested: SystemOptions['ports'
     registry: requested?.registry ?? env('TRELLIS_REGISTRY_PORT') ?? topology.ports.registry,
     gateway: requested?.gateway ?? env('TRELLIS_GATEWAY_PORT') ?? topology.ports.gateway,
     control: requested?.control ?? env('TRELLIS_CONTROL_PORT') ?? topology.ports.control,
+    config: requested?.config ?? env('TRELLIS_CONFIG_PORT') ?? topology.ports.config,
   }
 }
 

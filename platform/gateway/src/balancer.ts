@@ -1,14 +1,3 @@
-import type { InstanceRecord } from '@trellis/kit/platform'
-
-/** Round-robin over a service's instances, one counter a service. */
-export class RoundRobinBalancer {
-  private readonly counters = new Map<string, number>()
-
-  pick(service: string, instances: InstanceRecord[], exclude?: string): InstanceRecord | undefined {
-    const candidates = exclude === undefined ? instances : instances.filter((i) => i.id !== exclude)
-    if (candidates.length === 0) return undefined
-    const n = this.counters.get(service) ?? 0
-    this.counters.set(service, (n + 1) % 1_000_000_007)
-    return candidates[n % candidates.length]
-  }
-}
+// The gateway balances with the kit's balancers, the same ones the service
+// call client uses; they skip instances that outlier detection ejected.
+export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from '@trellis/kit/platform'

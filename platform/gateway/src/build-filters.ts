@@ -3,7 +3,6 @@ import { ApiKeyVerifier } from './auth/api-key-verifier.js'
 import { IdentityClient } from './auth/identity-client.js'
 import { JwksCache } from './auth/jwks-cache.js'
 import { TokenVerifier } from './auth/token-verifier.js'
-import { RoundRobinBalancer } from './balancer.js'
 import { apiDocs } from './filters/api-docs.js'
 import { authenticate } from './filters/authenticate.js'
 import { authorize } from './filters/authorize.js'
@@ -32,7 +31,10 @@ export interface FilterDeps {
   upstreamConnections: number
   /** Security settings; defaults for what is not given (DEFAULT_SECURITY). */
   security?: Partial<SecurityOptions>
+  /** Where circuit changes and ejections are logged. */
   log?: Logger
+  /** Members added to the readiness document (the configuration version). */
+  healthDetails?: () => Record<string, unknown>
 }
 
 /** Builds the configured chain by name; an unknown name fails the start, not the first request. */
@@ -42,26 +44,20 @@ export function buildFilters(
 ): { filters: GatewayFilter[]; upstreams: Upstreams } {
   const table = RouteTable.fromTopology(deps.topology)
   const publicRoutes = new PublicRoutes()
-  const upstreams = new Upstreams(deps.upstreamConnections)
+  const upstreams = new Upstreams(deps.directory, {
+    connections: deps.upstreamConnections,
+    ...(deps.log ? { log: deps.log } : {}),
+  })
   const security: SecurityOptions = { ...DEFAULT_SECURITY, ...deps.security }
   // A chain built after the directory first synced (tests, benchmarks) starts from what it knows.
   if (deps.directory.synced) publicRoutes.update(deps.directory.services())
-  deps.directory.on('change', (snapshot) => {
-    publicRoutes.update(snapshot.services)
-    upstreams.retain(
-      new Set(
-        Object.values(snapshot.services)
-          .flat()
-          .map((i) => i.url),
-      ),
-    )
-  })
+  deps.directory.on('change', (snapshot) => publicRoutes.update(snapshot.services))
   const available: Record<string, () => GatewayFilter> = {
     'correlation-id': () => correlationId,
-    health: () => health(deps.directory),
+    health: () => health(deps.directory, deps.healthDetails),
     'path-guard': () => pathGuard,
     'route-match': () => routeMatch(table, publicRoutes),
-    proxy: () => proxy({ directory: deps.directory, balancer: new RoundRobinBalancer(), upstreams }),
+    proxy: () => proxy({ upstreams }),
     'response-headers': () => responseHeaders,
     'problem-response': () => problemResponse,
     'request-limits': () => requestLimits(security),

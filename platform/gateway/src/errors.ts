@@ -19,6 +19,12 @@ export const GatewayErrors = {
   upstreamFailed: defineError('TRELLIS_GATEWAY_UPSTREAM_FAILED', 502, 'the %s service failed to answer: %s', {
     retryable: true,
   }),
+  circuitOpen: defineError(
+    'TRELLIS_GATEWAY_CIRCUIT_OPEN',
+    503,
+    'the %s service is failing; requests are suspended for at most %s ms',
+    { retryable: true },
+  ),
   upstreamTimeout: defineError(
     'TRELLIS_GATEWAY_UPSTREAM_TIMEOUT',
     504,

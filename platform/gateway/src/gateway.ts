@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { drainServer, type Logger, PROBLEM_CONTENT_TYPE, problemFromError } from '@trellis/kit/platform'
+import {
+  drainServer,
+  type Logger,
+  PROBLEM_CONTENT_TYPE,
+  problemFromError,
+  trackInFlight,
+} from '@trellis/kit/platform'
 import { GatewayErrors } from './errors.js'
 import type { GatewayContext, GatewayFilter, ResponseHead } from './filters/filter.js'
 
@@ -7,8 +13,8 @@ export interface GatewayOptions {
   log: Logger
   /** The chain, in order; each filter runs in its own stage. */
   filters: GatewayFilter[]
-  /** One info line per request (method, path, status, time, service, instance). */
-  accessLog: boolean
+  /** One info line per request (method, path, status, time, service, instance); read per request, so it can change live. */
+  accessLog: boolean | (() => boolean)
 }
 
 const DEFAULTS = {
@@ -72,7 +78,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
       }
     }
-    if (options.accessLog) {
+    if (typeof options.accessLog === 'function' ? options.accessLog() : options.accessLog) {
       const quiet = context.path.startsWith('/health/')
       log[quiet ? 'debug' : 'info'](
         {
@@ -97,6 +103,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     (req, res) => void handle(req, res),
   )
+  trackInFlight(server)
   // A malformed request never reaches the chain; answer it as problem+json too.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy()

@@ -1,8 +1,12 @@
 import {
+  type CentralConfig,
+  ConfigLinkSettings,
+  centralConfigFrom,
   createLogger,
   describeListenError,
   installShutdownHandlers,
   isTrellisError,
+  LiveSettings,
   loadSettings,
   loadTopology,
   RegistrationKeeper,
@@ -11,13 +15,42 @@ import {
 } from '@trellis/kit/platform'
 import { buildFilters } from './build-filters.js'
 import { createGateway } from './gateway.js'
-import { GatewaySettings, securityOptions } from './settings.js'
+import { GatewayKitSettings, GatewaySettings, securityOptions } from './settings.js'
 
+const VERSION = '0.1.0'
 const settings = loadSettings(GatewaySettings, process.env)
+const kit = loadSettings(GatewayKitSettings, process.env)
 const log = createLogger({
   service: 'gateway',
   instance: settings.instanceId,
-  level: settings.logLevel,
+  level: kit.logLevel,
+})
+
+// The same live settings as a kit service: its own under their names, the
+// shared ones under `kit.`; the config server may change those not `apply: 'env'`.
+const live = new LiveSettings(
+  [
+    { namespace: '', definition: GatewaySettings, values: settings },
+    { namespace: 'kit', definition: GatewayKitSettings, values: kit },
+  ],
+  (error) => log.error({ err: error }, 'a settings change listener failed'),
+)
+let central: CentralConfig | undefined
+try {
+  central = centralConfigFrom(
+    loadSettings(ConfigLinkSettings, process.env),
+    { application: 'gateway', instance: settings.instanceId, version: VERSION },
+    live,
+    log,
+  )
+} catch (error) {
+  log.fatal(isTrellisError(error) ? error.message : String(error))
+  process.exit(78)
+}
+await central?.boot()
+log.level = kit.logLevel
+live.view('kit').onChange(() => {
+  log.level = kit.logLevel
 })
 
 let topology: Awaited<ReturnType<typeof loadTopology>>
@@ -36,8 +69,9 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   upstreamConnections: settings.upstreamConnections,
   security: securityOptions(settings),
   log,
+  healthDetails: () => (central ? { config: central.status() } : {}),
 })
-const gateway = createGateway({ log, filters, accessLog: settings.accessLog })
+const gateway = createGateway({ log, filters, accessLog: () => settings.accessLog })
 const { server } = gateway
 directory.start()
 
@@ -58,6 +92,7 @@ log.info(
 )
 process.send?.({ type: 'trellis:listening', port })
 
+const startedAt = new Date().toISOString()
 const keeper = new RegistrationKeeper(
   registry,
   {
@@ -65,17 +100,27 @@ const keeper = new RegistrationKeeper(
     id: settings.instanceId,
     host: settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host,
     port,
-    version: '0.1.0',
-    metadata: { pid: process.pid, startedAt: new Date().toISOString(), routes: [] },
+    version: VERSION,
+    metadata: () => ({
+      pid: process.pid,
+      startedAt,
+      routes: [],
+      ...(central ? { config: central.metadata() } : {}),
+    }),
   },
   log,
 )
 keeper.start()
+if (central) {
+  central.onStatusChange = () => keeper.refresh()
+  central.start()
+}
 
 installShutdownHandlers(async (reason) => {
   log.info({ reason }, 'stopping')
   await keeper.stop()
-  await gateway.drain(settings.drainTimeoutMs)
+  await gateway.drain(kit.drainTimeoutMs)
+  await central?.stop()
   directory.stop()
   await upstreams.close()
   log.info('stopped')

@@ -6,6 +6,10 @@ export interface ExposedService {
   prefix: string
   rewrite: string
   timeoutMs: number
+  /** Attempts after the first for bodiless idempotent requests; 1 when absent. */
+  retries?: number
+  /** The service's circuit breaker; failures 0 turns it off. Defaults when absent. */
+  breaker?: { failures: number; halfOpenAfterMs: number }
 }
 
 export interface RouteMatch {

@@ -2,6 +2,7 @@
 // exported here is internal and may change without notice.
 
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
+export { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 export { AuthErrors } from './auth/auth-errors.js'
 export {
   type AuthDecision,
@@ -13,8 +14,22 @@ export {
   type Role,
 } from './auth/identity.js'
 export { inScope, type OwnerKind, ownerScope } from './auth/ownership.js'
+export { CallErrors } from './client/call-errors.js'
+export { type CallPolicy, callPolicy, type DependencyPolicy, type RoutePolicy } from './client/call-policy.js'
+export { clientFor } from './client/client-for.js'
+export { ClientMetrics } from './client/client-metrics.js'
+export { DEADLINE_HEADER, Deadline } from './client/deadline.js'
+export {
+  type CallMethod,
+  type CallParent,
+  type CallRequest,
+  DependencyClient,
+} from './client/dependency-client.js'
+export { type InstanceSource, staticSource } from './client/instance-source.js'
+export type { ConfigSource, LiveConfig, SettingsChange } from './config/live-settings.js'
 export {
   defineSettings,
+  type SettingApply,
   type SettingSpec,
   type SettingSpecs,
   type SettingsDefinition,
@@ -32,6 +47,7 @@ export {
   TrellisError,
 } from './errors/define-error.js'
 export { KitErrors } from './errors/kit-errors.js'
+export { type Fault, FaultErrors } from './faults/fault.js'
 export { REQUEST_ID_HEADER } from './http/create-app.js'
 export { replyIdempotently } from './http/idempotent-reply.js'
 export {

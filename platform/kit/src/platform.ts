@@ -22,13 +22,46 @@ export {
   ROLES,
   type Role,
 } from './auth/identity.js'
+export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from './client/balancer.js'
+export { CallErrors } from './client/call-errors.js'
+export { callPolicy } from './client/call-policy.js'
+export { breakerStateName, createBreaker } from './client/circuit-breaker.js'
+export { ClientMetrics } from './client/client-metrics.js'
+export { DEADLINE_HEADER, Deadline } from './client/deadline.js'
+export { DependencyClient } from './client/dependency-client.js'
+export { Endpoint } from './client/endpoint.js'
+export { EndpointSet } from './client/endpoint-set.js'
+export { AttemptFailure, connectionFailure } from './client/failure.js'
+export { directorySource, type InstanceSource, staticSource } from './client/instance-source.js'
+export { OutlierDetector } from './client/outlier-detector.js'
+export { RetryBudget } from './client/retry-budget.js'
+export {
+  CentralConfig,
+  type CentralConfigOptions,
+  type ConfigStatus,
+  profileFor,
+} from './config/central-config.js'
+export { ConfigClient, ConfigClientErrors, type EffectiveConfig } from './config/config-client.js'
+export { ConfigLinkSettings, centralConfigFrom } from './config/config-link.js'
+export {
+  type ApplyResult,
+  type ConfigSource,
+  centralKey,
+  LiveSettings,
+  type PublishedSetting,
+  type SettingsGroup,
+} from './config/live-settings.js'
 export {
   ConfigErrors,
   defineSettings,
   envName,
   loadSettings,
+  parseSettingValue,
+  type SettingApply,
+  type SettingsDefinition,
   type SettingsOf,
   setting,
+  settingProblem,
 } from './config/settings.js'
 export { Database, waitForDatabase } from './db/database.js'
 export {
@@ -44,7 +77,7 @@ export { KitErrors } from './errors/kit-errors.js'
 export { registerHealthRoutes } from './health/health-routes.js'
 export { cached, Readiness } from './health/readiness.js'
 export { createHttpApp, REQUEST_ID_HEADER, requestIdFrom } from './http/create-app.js'
-export { closeGracefully, drainServer } from './http/graceful-close.js'
+export { closeGracefully, drainServer, trackInFlight } from './http/graceful-close.js'
 export {
   PROBLEM_CONTENT_TYPE,
   type Problem,
@@ -67,10 +100,12 @@ export { ServiceDirectory } from './registry/service-directory.js'
 export type { FeatureHandle, FeatureSetup, KitFeature } from './service/feature.js'
 export { describeListenError, installShutdownHandlers } from './service/process-signals.js'
 export { EXIT_CONFIG } from './service/run-service.js'
+export { RuntimeSettings } from './service/runtime-settings.js'
 export {
   DEFAULT_PORTS,
   loadTopology,
   parseTopology,
+  RESERVED_SERVICE_NAMES,
   type ServiceSpec,
   type Topology,
   TopologyErrors,

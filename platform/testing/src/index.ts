@@ -1,3 +1,8 @@
+export {
+  startTestConfigServer,
+  type TestConfigServer,
+  type TestConfigServerOptions,
+} from './config-server.js'
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
 export { identityHeaders, TEST_IDENTITIES, testEdgeKeys } from './identity.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'

@@ -19,6 +19,8 @@ export interface ControlApiDeps {
   status: () => SystemStatus
   restart: (key: string) => Promise<boolean>
   kill: (key: string) => boolean
+  hold: (key: string) => boolean
+  release: (key: string) => boolean
   scale: (service: string, replicas: number) => boolean
   shutdown: () => void
 }
@@ -54,6 +56,18 @@ export function createControlApi(deps: ControlApiDeps): FastifyInstance {
     const { key } = request.params as { key: string }
     if (!deps.kill(key)) throw ControlErrors.unknownInstance(key)
     return reply.code(202).send({ key, action: 'kill' })
+  })
+
+  app.post('/v1/instances/:key/stop', { schema: { params: Key } }, async (request, reply) => {
+    const { key } = request.params as { key: string }
+    if (!deps.hold(key)) throw ControlErrors.unknownInstance(key)
+    return reply.code(202).send({ key, action: 'stop' })
+  })
+
+  app.post('/v1/instances/:key/start', { schema: { params: Key } }, async (request, reply) => {
+    const { key } = request.params as { key: string }
+    if (!deps.release(key)) throw ControlErrors.unknownInstance(key)
+    return reply.code(202).send({ key, action: 'start' })
   })
 
   app.post(

@@ -54,6 +54,7 @@ export async function up(options: UpOptions): Promise<number> {
         `Trellis is up in ${seconds} s: ${system.status().instances.length} instances ready.`,
         `  gateway   ${system.urls.gateway}   (try ${system.urls.gateway}/api/catalog/products)`,
         `  registry  ${system.urls.registry}`,
+        `  config    ${system.urls.config}   (npm run trellis -- config get catalog)`,
         `  control   ${system.urls.control}   (npm run trellis -- status)`,
         `  postgres  127.0.0.1:${system.ports.postgres}   (data in ${system.home})`,
         'Press Ctrl-C to stop.',

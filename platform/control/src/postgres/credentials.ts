@@ -9,6 +9,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 export interface Credentials {
   superuser: { user: string; password: string }
   roles: Record<string, string>
+  /** The config server's encryption key and admin token; generated on first use, passed to the config server only. */
+  config?: { encryptionKey: string; adminToken: string }
 }
 
 export async function loadCredentials(file: string): Promise<Credentials> {
@@ -20,7 +22,11 @@ export async function loadCredentials(file: string): Promise<Credentials> {
   try {
     const parsed = JSON.parse(text) as Credentials
     if (!parsed.superuser?.password) throw new Error('no superuser password')
-    return { superuser: parsed.superuser, roles: parsed.roles ?? {} }
+    return {
+      superuser: parsed.superuser,
+      roles: parsed.roles ?? {},
+      ...(parsed.config?.encryptionKey && parsed.config.adminToken ? { config: parsed.config } : {}),
+    }
   } catch (error) {
     throw new Error(
       `${file} is unreadable (${(error as Error).message}); restore it, or delete the .trellis folder to start with fresh data`,
@@ -36,4 +42,13 @@ export async function saveCredentials(file: string, credentials: Credentials): P
 
 export function newPassword(): string {
   return randomBytes(18).toString('base64url')
+}
+
+/** The config server's key (32 random bytes) and admin token, made once and kept with the passwords. */
+export function configSecrets(credentials: Credentials): { encryptionKey: string; adminToken: string } {
+  credentials.config ??= {
+    encryptionKey: randomBytes(32).toString('base64url'),
+    adminToken: randomBytes(32).toString('base64url'),
+  }
+  return credentials.config
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { serviceToken } from '@trellis/config-server'
 import type { Topology } from '@trellis/kit/platform'
 import type { InstanceSpec } from './instance-spec.js'
 
@@ -7,7 +8,17 @@ export interface Ports {
   registry: number
   gateway: number
   control: number
+  config: number
 }
+
+/** What only the config server may know: the key its secrets are sealed with, and the admin token service tokens derive from. */
+export interface ConfigSecrets {
+  encryptionKey: string
+  adminToken: string
+}
+
+/** The config server's name: its instance key, role and database. */
+export const CONFIG_SERVICE = 'config'
 
 export interface DesiredContext {
   topology: Topology
@@ -21,6 +32,9 @@ export interface DesiredContext {
   env: Record<string, string>
   /** This run's edge key pair: the private half for the gateway, the public half for every service. */
   edge?: { signingKey: string; publicKeys: string }
+  config: ConfigSecrets
+  /** Where instances keep their last good configuration. */
+  configCacheDir: string
 }
 
 const resolveFromHere = createRequire(import.meta.url)
@@ -29,11 +43,13 @@ const resolveFromHere = createRequire(import.meta.url)
 export const PLATFORM_ENTRIES = {
   registry: () => resolveFromHere.resolve('@trellis/registry/main'),
   gateway: () => resolveFromHere.resolve('@trellis/gateway/main'),
+  config: () => resolveFromHere.resolve('@trellis/config-server/main'),
 }
 
 /**
  * Every instance the topology asks for, with its environment: where the
- * registry is, its own database, its id. Pure apart from entry resolution.
+ * registry and the config server are, its own database, its id, its config
+ * token. Pure apart from entry resolution.
  */
 export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
   const base = inheritedEnv()
@@ -45,7 +61,34 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
     ...(ctx.edge ? { TRELLIS_EDGE_PUBLIC_KEYS: ctx.edge.publicKeys } : {}),
     ...ctx.env,
   }
+  // Each service gets its own token: it reads its own secrets and publishes its own schema, nobody else's.
+  const configured = (service: string) => ({
+    TRELLIS_CONFIG_URL: `http://127.0.0.1:${ctx.ports.config}`,
+    TRELLIS_CONFIG_TOKEN: serviceToken(ctx.config.adminToken, service),
+    TRELLIS_CONFIG_CACHE_DIR: ctx.configCacheDir,
+  })
+  const configDatabase = ctx.databases.get(CONFIG_SERVICE)
   const specs: InstanceSpec[] = [
+    {
+      key: 'config-1',
+      kind: 'config',
+      service: CONFIG_SERVICE,
+      // Stopped after the services (they keep watching it to the end), before the registry it deregisters from.
+      tier: 1,
+      launch: {
+        key: 'config-1',
+        entry: PLATFORM_ENTRIES.config(),
+        cwd: ctx.topology.root,
+        env: {
+          ...common,
+          TRELLIS_INSTANCE_ID: 'config-1',
+          TRELLIS_PORT: String(ctx.ports.config),
+          TRELLIS_CONFIG_ENCRYPTION_KEY: ctx.config.encryptionKey,
+          TRELLIS_CONFIG_ADMIN_TOKEN: ctx.config.adminToken,
+          ...(configDatabase ? { TRELLIS_DATABASE_URL: configDatabase } : {}),
+        },
+      },
+    },
     {
       key: 'registry-1',
       kind: 'registry',
@@ -66,7 +109,7 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
       key: 'gateway-1',
       kind: 'gateway',
       service: 'gateway',
-      tier: 2,
+      tier: 3,
       launch: {
         key: 'gateway-1',
         entry: PLATFORM_ENTRIES.gateway(),
@@ -77,6 +120,7 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
           TRELLIS_GATEWAY_PORT: String(ctx.ports.gateway),
           TRELLIS_TOPOLOGY: ctx.topologyFile,
           ...(ctx.edge ? { TRELLIS_EDGE_SIGNING_KEY: ctx.edge.signingKey } : {}),
+          ...configured('gateway'),
         },
       },
     },
@@ -90,7 +134,7 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
         key,
         kind: 'service',
         service: service.name,
-        tier: 1,
+        tier: 2,
         launch: {
           key,
           entry: service.entry,
@@ -98,6 +142,7 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
           env: {
             ...common,
             TRELLIS_SEED: 'true',
+            ...configured(service.name),
             ...service.env,
             TRELLIS_INSTANCE_ID: key,
             ...(database ? { TRELLIS_DATABASE_URL: database } : {}),

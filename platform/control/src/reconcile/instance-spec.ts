@@ -3,9 +3,9 @@ import type { LaunchSpec } from '../process/managed-process.js'
 /** Desired state of one instance, derived from the topology (and scale requests). */
 export interface InstanceSpec {
   key: string
-  kind: 'registry' | 'gateway' | 'service'
+  kind: 'registry' | 'config' | 'gateway' | 'service'
   service: string
-  /** Start order low to high, stop order high to low: registry 0, services 1, gateway 2. */
+  /** Stop order, high to low: gateway 3, services 2, config server 1, registry 0 (everything starts at once). */
   tier: number
   launch: LaunchSpec
 }

@@ -115,7 +115,7 @@ export class Reconciler {
     const tiers = [...new Set(this.deps.desired().map((s) => s.tier))].sort((a, b) => b - a)
     const tierOf = new Map(this.deps.desired().map((s) => [s.key, s.tier]))
     for (const tier of tiers) {
-      const keys = [...this.processes.keys()].filter((k) => (tierOf.get(k) ?? 1) === tier)
+      const keys = [...this.processes.keys()].filter((k) => (tierOf.get(k) ?? 2) === tier)
       await Promise.all(keys.map((k) => this.stopOne(k, 'system shutdown')))
     }
     // Anything left over (scaled-down keys and the like).

@@ -1,8 +1,14 @@
 import type { ServiceDirectory } from '@trellis/kit/platform'
 import type { GatewayFilter } from './filter.js'
 
-/** PRE: the gateway's own liveness and readiness (ready once it has read the registry). */
-export function health(directory: ServiceDirectory): GatewayFilter {
+/**
+ * PRE: the gateway's own liveness and readiness (ready once it has read the
+ * registry); readiness also says which configuration version it runs.
+ */
+export function health(
+  directory: ServiceDirectory,
+  details: () => Record<string, unknown> = () => ({}),
+): GatewayFilter {
   return {
     name: 'health',
     stage: 'pre',
@@ -12,7 +18,11 @@ export function health(directory: ServiceDirectory): GatewayFilter {
       const body = JSON.stringify(
         context.path === '/health/live'
           ? { status: 'ok' }
-          : { status: ready ? 'ready' : 'not-ready', checks: { registry: { ok: directory.synced } } },
+          : {
+              status: ready ? 'ready' : 'not-ready',
+              checks: { registry: { ok: directory.synced } },
+              ...details(),
+            },
       )
       context.writeHead({
         status: ready ? 200 : 503,

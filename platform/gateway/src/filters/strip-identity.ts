@@ -1,5 +1,11 @@
-import { RESERVED_HEADER_PREFIX } from '@trellis/kit/platform'
+import { DEADLINE_HEADER, RESERVED_HEADER_PREFIX } from '@trellis/kit/platform'
 import type { GatewayFilter } from './filter.js'
+
+/**
+ * Platform headers a client may send: a shorter deadline (the proxy caps it
+ * at the route's timeout, so it can only ask for less).
+ */
+const CLIENT_SETTABLE = new Set([DEADLINE_HEADER])
 
 /**
  * PRE: removes every header a client sends under the platform's reserved
@@ -12,7 +18,7 @@ export const stripIdentity: GatewayFilter = {
   run(context) {
     const headers = context.req.headers
     for (const name in headers) {
-      if (name.startsWith(RESERVED_HEADER_PREFIX)) delete headers[name]
+      if (name.startsWith(RESERVED_HEADER_PREFIX) && !CLIENT_SETTABLE.has(name)) delete headers[name]
     }
   },
 }

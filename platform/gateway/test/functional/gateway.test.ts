@@ -20,6 +20,7 @@ let registry: RegistryClient
 let directory: ServiceDirectory
 let gateway: Gateway
 let base: string
+let upstreams: ReturnType<typeof buildFilters>['upstreams']
 
 const topology = parseTopology(
   `
@@ -29,6 +30,8 @@ services:
   order: { path: x, expose: { prefix: /api/orders, rewrite: /orders } }
   ghost: { path: x, expose: { prefix: /api/ghost } }
   slow: { path: x, expose: { prefix: /api/slow, timeoutMs: 300 } }
+  flaky: { path: x, expose: { prefix: /api/flaky } }
+  broken: { path: x, expose: { prefix: /api/broken, breaker: { failures: 3, halfOpenAfterMs: 60000 } } }
 `,
   'test.yaml',
 )
@@ -43,9 +46,14 @@ const PUBLIC_ROUTES: RouteInfo[] = [
   { method: 'GET', url: '/admin/secrets', access: 'internal' },
 ]
 
-/** An upstream that echoes what it received. */
-async function upstream(id: string): Promise<{ server: Server; port: number }> {
+/** An upstream that echoes what it received, or answers `failWith` to everything. */
+async function upstream(id: string, failWith?: number): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
+    if (failWith) {
+      res.writeHead(failWith, { 'content-type': 'application/problem+json' })
+      res.end(JSON.stringify({ code: 'TRELLIS_TEST_FAILING', status: failWith, instance: id }))
+      return
+    }
     let body = ''
     req.on('data', (c) => (body += c))
     req.on('end', () => {
@@ -108,17 +116,18 @@ beforeAll(async () => {
     `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
   )
   directory = new ServiceDirectory(registry, undefined, 2_000)
-  const { filters, upstreams } = buildFilters(DEFAULT_FILTERS, {
+  const built = buildFilters(DEFAULT_FILTERS, {
     topology,
     directory,
     upstreamConnections: 16,
   })
+  upstreams = built.upstreams
   directory.start()
   closers.push(async () => {
     directory.stop()
     await upstreams.close()
   })
-  gateway = createGateway({ log, filters, accessLog: false })
+  gateway = createGateway({ log, filters: built.filters, accessLog: false })
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve))
   closers.push(() => gateway.drain(1_000))
   const gatewayAddress = gateway.server.address()
@@ -130,8 +139,15 @@ beforeAll(async () => {
   await register('catalog', 'catalog-b', b.port)
   await register('order', 'order-a', (await upstream('order-a')).port)
   await register('slow', 'slow-a', (await upstream('slow-a')).port)
+  await register('flaky', 'flaky-ok', (await upstream('flaky-ok')).port)
+  await register('flaky', 'flaky-503', (await upstream('flaky-503', 503)).port)
+  await register('broken', 'broken-a', (await upstream('broken-a', 500)).port)
   await eventually(
-    () => directory.instances('catalog').length === 2 && directory.instances('slow').length === 1,
+    () =>
+      directory.instances('catalog').length === 2 &&
+      directory.instances('slow').length === 1 &&
+      directory.instances('flaky').length === 2 &&
+      directory.instances('broken').length === 1,
     5_000,
     'directory',
   )
@@ -221,24 +237,63 @@ describe('gateway failures', () => {
     expect(res.body.code).toBe('TRELLIS_GATEWAY_UPSTREAM_TIMEOUT')
   })
 
-  it('retries a bodiless request on another instance when one refuses connections', async () => {
+  it('retries a bodiless request on another instance when one refuses connections, then ejects it', async () => {
     const dead = await upstream('dead')
     await new Promise((r) => dead.server.close(r))
     await register('catalog', 'catalog-dead', dead.port)
     await eventually(() => directory.instances('catalog').length === 3, 5_000, 'dead instance listed')
+    // A request with a body is not replayed: it may have reached the instance.
+    const posts: unknown[] = []
+    for (let i = 0; i < 3; i++)
+      posts.push(
+        await http(`${base}/api/catalog/products`, { body: { a: 1 } }).then((r) => r.body.code ?? r.status),
+      )
+    expect(posts).toContain('TRELLIS_GATEWAY_UPSTREAM_FAILED')
     const statuses = await Promise.all(
       Array.from({ length: 9 }, () => http(`${base}/api/catalog/products`).then((r) => r.status)),
     )
     expect(statuses).toEqual(Array(9).fill(200))
-    // A request with a body is not replayed: it may have reached the instance.
-    const posts = await Promise.all(
+    // Failed calls in a row took it out of rotation: bodies too now go only to live instances.
+    const deadEndpoint = upstreams
+      .get({ service: 'catalog', prefix: '/api/catalog', rewrite: '/', timeoutMs: 10_000 })
+      .endpoints.list()
+      .find((e) => e.id === 'catalog-dead')!
+    expect(deadEndpoint.ejectedUntil).toBeGreaterThan(0)
+    const after = await Promise.all(
       Array.from({ length: 6 }, () =>
-        http(`${base}/api/catalog/products`, { body: { a: 1 } }).then((r) => r.body.code ?? r.status),
+        http(`${base}/api/catalog/products`, { body: { a: 1 } }).then((r) => r.status),
       ),
     )
-    expect(posts).toContain('TRELLIS_GATEWAY_UPSTREAM_FAILED')
+    expect(after).toEqual(Array(6).fill(200))
     await registry.deregister('catalog', 'catalog-dead')
     await eventually(() => directory.instances('catalog').length === 2, 5_000, 'dead instance gone')
+  })
+
+  it('retries a 503 on another instance for an idempotent request, and passes a 503 on for others', async () => {
+    const gets = await Promise.all(
+      Array.from({ length: 8 }, () => http(`${base}/api/flaky/products`).then((r) => r.body.instance)),
+    )
+    expect(gets).toEqual(Array(8).fill('flaky-ok'))
+  })
+
+  it('passes the route timeout on as the upstream deadline, or the client’s shorter one', async () => {
+    expect((await http(`${base}/api/catalog/products`)).body.headers['x-trellis-budget-ms']).toBe('10000')
+    const shorter = await http(`${base}/api/catalog/products`, { headers: { 'x-trellis-budget-ms': '750' } })
+    expect(shorter.body.headers['x-trellis-budget-ms']).toBe('750')
+    const longer = await http(`${base}/api/catalog/products`, { headers: { 'x-trellis-budget-ms': '99999' } })
+    expect(longer.body.headers['x-trellis-budget-ms']).toBe('10000')
+  })
+
+  it('opens the circuit of a service that keeps failing and then answers 503 at once', async () => {
+    const first = []
+    for (let i = 0; i < 3; i++) first.push(await http(`${base}/api/broken/products`))
+    // The upstream's own answers are passed on while the circuit is closed.
+    expect(first.map((r) => r.status)).toEqual([500, 500, 500])
+    expect(first[0]!.body.code).toBe('TRELLIS_TEST_FAILING')
+    const open = await http(`${base}/api/broken/products`)
+    expect(open.status).toBe(503)
+    expect(open.headers.get('retry-after')).toBe('1')
+    expect(open.body).toMatchObject({ code: 'TRELLIS_GATEWAY_CIRCUIT_OPEN', retryable: true })
   })
 
   it('answers malformed HTTP and oversized headers with problem+json, and keeps serving', async () => {

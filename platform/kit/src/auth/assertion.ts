@@ -86,8 +86,8 @@ export class AssertionSigner {
 
   async sign(identity: Identity, audience: string, now = Date.now()): Promise<string> {
     const token = await this.signUncached(identity, audience, now)
-    let forIdentity = this.byIdentity.get(identity)
-    if (!forIdentity) this.byIdentity.set(identity, (forIdentity = new Map()))
+    const forIdentity = this.byIdentity.get(identity) ?? new Map<string, { token: string; until: number }>()
+    this.byIdentity.set(identity, forIdentity)
     forIdentity.set(audience, { token, until: now + DEFAULTS.reuseS * 1000 })
     return token
   }

@@ -15,6 +15,21 @@ export interface SettingSpec<T extends TSchema = TSchema> {
   env?: string
   /** Never printed in listings or logs. */
   secret?: boolean
+  /**
+   * When a value changed through the config server takes effect: `live` (the
+   * default) at once, in the same settings object the code reads; `restart`
+   * at the instance's next start; `env` never: the setting is read from the
+   * environment only (where to listen, how to find the config server itself).
+   */
+  apply?: SettingApply
+}
+
+export type SettingApply = 'live' | 'restart' | 'env'
+
+export interface SettingOptions {
+  env?: string
+  secret?: boolean
+  apply?: SettingApply
 }
 
 export type SettingSpecs = Record<string, SettingSpec>
@@ -28,7 +43,7 @@ export function setting<T extends TSchema>(
   schema: T,
   defaultValue: Static<T>,
   doc: string,
-  options: { env?: string; secret?: boolean } = {},
+  options: SettingOptions = {},
 ): SettingSpec<T> {
   return { schema, default: defaultValue, doc, ...options }
 }
@@ -81,7 +96,7 @@ export function loadSettings<S extends SettingSpecs>(
       values[key] = structuredClone(spec.default)
       continue
     }
-    const parsed = parseRaw(raw, spec.schema)
+    const parsed = parseSettingValue(raw, spec.schema)
     if (parsed.ok && Value.Check(spec.schema, parsed.value)) {
       values[key] = parsed.value
       continue
@@ -108,9 +123,14 @@ export function describeSettings<S extends SettingSpecs>(
   return out
 }
 
-type Parsed = { ok: true; value: unknown } | { ok: false; reason: string }
+export type ParsedSetting = { ok: true; value: unknown } | { ok: false; reason: string }
 
-function parseRaw(raw: string, schema: TSchema): Parsed {
+/**
+ * Converts a setting's text (an environment variable, a command-line
+ * argument) to a value by its schema: numbers, booleans, JSON for objects and
+ * arrays, comma lists for arrays. It does not check the schema's constraints.
+ */
+export function parseSettingValue(raw: string, schema: TSchema): ParsedSetting {
   const type = (schema as { type?: unknown }).type
   const trimmed = raw.trim()
   if (type === 'integer' || type === 'number') {
@@ -143,6 +163,11 @@ function parseRaw(raw: string, schema: TSchema): Parsed {
     return { ok: false, reason: 'expected a JSON object' }
   }
   return { ok: true, value: raw }
+}
+
+/** Why a value does not fit a setting's schema, in one line (undefined when it fits). */
+export function settingProblem(schema: TSchema, value: unknown): string | undefined {
+  return Value.Check(schema, value) ? undefined : firstError(schema, value)
 }
 
 function firstError(schema: TSchema, value: unknown): string {

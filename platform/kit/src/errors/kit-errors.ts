@@ -34,6 +34,11 @@ export const KitErrors = {
   databaseUnavailable: defineError('TRELLIS_DATABASE_UNAVAILABLE', 503, 'the database is unreachable', {
     retryable: true,
   }),
+  deadlineExceeded: defineError(
+    'TRELLIS_DEADLINE_EXCEEDED',
+    504,
+    "the caller's deadline passed before the work started (%s)",
+  ),
   shuttingDown: defineError('TRELLIS_SHUTTING_DOWN', 503, 'the instance is shutting down', {
     retryable: true,
   }),

@@ -9,11 +9,16 @@ export interface HealthInfo {
   startedAt: string
 }
 
-/** `/health/live`, `/health/ready` and `/health`; internal routes, never forwarded by the gateway. */
+/**
+ * `/health/live`, `/health/ready` and `/health`; internal routes, never
+ * forwarded by the gateway. `details` adds members to `/health` (the
+ * configuration version an instance runs, for one).
+ */
 export function registerHealthRoutes(
   app: FastifyInstance,
   readiness: Readiness,
   info: HealthInfo,
+  details: () => Record<string, unknown> = () => ({}),
 ): RouteInfo[] {
   app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {
@@ -27,7 +32,7 @@ export function registerHealthRoutes(
     const uptimeS = Math.round((Date.now() - Date.parse(info.startedAt)) / 1000)
     return reply
       .code(report.ready ? 200 : 503)
-      .send({ ...info, uptimeS, status: report.ready ? 'ready' : 'not-ready', ...report })
+      .send({ ...info, uptimeS, status: report.ready ? 'ready' : 'not-ready', ...report, ...details() })
   })
   return ['/health/live', '/health/ready', '/health'].map((url) => ({
     method: 'GET',

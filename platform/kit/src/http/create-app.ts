@@ -26,7 +26,8 @@ const DEFAULTS = {
   keepAliveTimeoutMs: 72_000,
 }
 
-const QUIET_PATHS = /^\/(health|metrics)(\/|$)/
+// Probes, metrics and blocking queries (a `wait` parameter: the watches every instance keeps open).
+const QUIET_PATHS = /^\/(health|metrics)(\/|$)|[?&]wait=/
 
 export function requestIdFrom(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header

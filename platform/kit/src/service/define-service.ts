@@ -1,3 +1,7 @@
+import type { Registry } from 'prom-client'
+import type { DependencyPolicy } from '../client/call-policy.js'
+import type { CallRequest, DependencyClient } from '../client/dependency-client.js'
+import type { LiveConfig } from '../config/live-settings.js'
 import type { SettingSpecs, SettingsDefinition, SettingsOf } from '../config/settings.js'
 import type { Database } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
@@ -9,19 +13,41 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   instanceId: string
   version: string
   log: Logger
+  /**
+   * The service's settings: defaults, then the environment, then the config
+   * server. Changes through the config server land in this same object, so
+   * read a setting where it is used rather than copying it at start (or
+   * declare it `apply: 'restart'`).
+   */
   settings: SettingsOf<S>
+  /** The configuration version the instance runs, where it came from, and a change callback. */
+  config: LiveConfig<S>
+  /** Aborted when the instance begins to stop: long-running handlers (watches, streams) end so that draining never waits on them. */
+  stopping: AbortSignal
   /** The service's own database; present when the definition declares one. */
   db: Database
+  /** The instance's Prometheus registry, served on GET /metrics; add the service's own series to it. */
+  metrics: Registry
+  /** Calls a dependency (listed in `dependsOn`) with its policies: deadline, retries, breaker, bulkhead, balancing. */
+  call<T = unknown>(dependency: string, request: CallRequest<T>): Promise<T>
+  /** The client of one dependency (listed in `dependsOn`), with `get`, `post`, … helpers. */
+  client(dependency: string): DependencyClient
 }
 
 export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
   name: string
   version?: string
   description?: string
-  /** Typed settings, read from the environment at start. */
+  /** Typed settings, read from the environment at start and manageable through the config server. */
   settings?: SettingsDefinition<S>
-  /** Services this one calls. Informational for now; the call client and the console read it. */
+  /** Services this one calls; each gets a client (`ctx.client(name)`, `ctx.call(name, …)`). */
   dependsOn?: string[]
+  /**
+   * Call policies per dependency over the kit's defaults (timeouts, retries,
+   * breaker, bulkhead, balancer, ejection), and per route of the dependency;
+   * `TRELLIS_CALL_<DEPENDENCY>_<KEY>` overrides them. See docs/resilience.md.
+   */
+  calls?: Record<string, DependencyPolicy>
   /** The service's own database: its migrations (`V<n>__*.sql`) and local seed data (`S<n>__*.sql`). */
   database?: { migrations: URL | string; seeds?: URL | string }
   routes: (context: ServiceContext<S>) => AnyRoute[]

@@ -1,5 +1,10 @@
 import { authFeature } from '../auth/auth-feature.js'
+import { callsFeature } from '../client/calls-feature.js'
+import { centralConfiguration } from '../config/config-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
+import { faultsFeature } from '../faults/faults-feature.js'
+import { deadlineFeature } from '../http/deadline-feature.js'
+import { metricsFeature } from '../metrics/metrics-feature.js'
 import type { KitFeature } from './feature.js'
 
 /** Forgets idempotency keys older than a day, hourly. */
@@ -13,5 +18,20 @@ const idempotencyPurge: KitFeature = {
   },
 }
 
-/** Every feature, in setup order (stopped in reverse). */
-export const FEATURES: KitFeature[] = [authFeature, idempotencyPurge]
+/**
+ * Every feature, in setup order (stopped in reverse). Central configuration
+ * comes first: it settles the settings the others read. Then metrics, since
+ * the others add series to its registry; then authentication, so that a
+ * refused caller costs nothing more; the deadline check before fault
+ * injection, so that an injected delay can make a deadline pass.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each feature hands its own prepared state to its own setup
+export const FEATURES: KitFeature<any>[] = [
+  centralConfiguration,
+  metricsFeature,
+  authFeature,
+  deadlineFeature,
+  faultsFeature,
+  callsFeature,
+  idempotencyPurge,
+]

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { DEFAULT_AUTH } from '../auth/identity.js'
 import {
   ConfigErrors,
+  defineSettings,
   describeSettings,
   loadSettings,
   type SettingSpecs,
@@ -28,6 +29,7 @@ import type { FeatureHandle } from './feature.js'
 import { FEATURES } from './features.js'
 import { describeListenError, installShutdownHandlers } from './process-signals.js'
 import { RuntimeSettings } from './runtime-settings.js'
+import { prepareFeatures, settingsLayers } from './settings-layers.js'
 
 export interface RunOptions {
   /** Where settings come from; `process.env` by default. */
@@ -63,9 +65,9 @@ export async function runService<S extends SettingSpecs>(
 ): Promise<RunningService> {
   const env = options.env ?? process.env
   const runtime = loadSettings(RuntimeSettings, env)
-  const settings = definition.settings
-    ? loadSettings(definition.settings, env, definition.name)
-    : ({} as SettingsOf<S>)
+  const serviceSettings =
+    definition.settings ?? (defineSettings({}) as NonNullable<typeof definition.settings>)
+  const settings = loadSettings(serviceSettings, env, definition.name)
   const instanceId = runtime.instanceId || `${definition.name}-${randomBytes(3).toString('hex')}`
   const version = definition.version ?? '0.0.0'
   const startedAt = new Date().toISOString()
@@ -75,14 +77,34 @@ export async function runService<S extends SettingSpecs>(
     level: runtime.logLevel,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   })
+
+  const { live, featureSettings } = settingsLayers({
+    serviceSettings,
+    settings,
+    runtime,
+    features: FEATURES,
+    env,
+    log,
+  })
+  const prepared = await prepareFeatures(FEATURES, {
+    definition: definition as unknown as ServiceDefinition,
+    instanceId,
+    version,
+    runtime,
+    env,
+    log,
+    live,
+  })
   log.info(
     {
-      settings: definition.settings ? describeSettings(definition.settings, settings) : {},
+      settings: describeSettings(serviceSettings, settings),
       env: runtime.env,
       pid: process.pid,
+      ...(live.version === null ? {} : { configVersion: live.version, configSource: live.source }),
     },
     'starting',
   )
+  const stopRequested = new AbortController()
 
   const readiness = new Readiness()
   const db = definition.database
@@ -100,9 +122,17 @@ export async function runService<S extends SettingSpecs>(
     version,
     log,
     settings,
+    config: live.view<S>(''),
+    stopping: stopRequested.signal,
     get db(): Database {
       if (!db) throw new Error(`service ${definition.name} declares no database`)
       return db
+    },
+    // Set by features (metrics, calls) before the routes are built.
+    metrics: undefined as unknown as ServiceContext['metrics'],
+    call: () => Promise.reject(new Error('the calls feature is not set up')),
+    client: () => {
+      throw new Error('the calls feature is not set up')
     },
   }
 
@@ -118,12 +148,13 @@ export async function runService<S extends SettingSpecs>(
       },
     },
   })
-  const routes: RouteInfo[] = registerHealthRoutes(app, readiness, {
-    service: definition.name,
-    instance: instanceId,
-    version,
-    startedAt,
-  })
+  const features: FeatureHandle[] = []
+  const routes: RouteInfo[] = registerHealthRoutes(
+    app,
+    readiness,
+    { service: definition.name, instance: instanceId, version, startedAt },
+    () => Object.assign({}, ...features.map((f) => f.health?.() ?? {})),
+  )
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   routes.push({ method: 'GET', url: '/openapi.json', access: 'public', auth: 'public' })
   const addRoute = (route: AnyRoute) => {
@@ -145,7 +176,6 @@ export async function runService<S extends SettingSpecs>(
   }
 
   let keeper: RegistrationKeeper | undefined
-  const features: FeatureHandle[] = []
   const stopFeatures = async () => {
     for (const feature of features.splice(0).reverse()) {
       await Promise.resolve(feature.stop?.()).catch((error) =>
@@ -164,19 +194,22 @@ export async function runService<S extends SettingSpecs>(
         env,
         log,
         db,
+        live,
+        ownSettings: featureSettings.get(feature) ?? {},
+        prepared: prepared.get(feature),
         addRoute,
         refreshRegistration: () => keeper?.refresh(),
       })
       if (handle) features.push(handle)
     }
     for (const route of definition.routes(context)) addRoute(route)
+    await definition.onStart?.(context)
   } catch (error) {
     await stopFeatures()
     await db?.close()
     throw error
   }
 
-  await definition.onStart?.(context)
   try {
     await app.listen({ host: runtime.host, port: runtime.port })
   } catch (error) {
@@ -224,6 +257,7 @@ export async function runService<S extends SettingSpecs>(
     stopping ??= (async () => {
       log.info({ reason }, 'stopping')
       readiness.drain()
+      stopRequested.abort()
       await keeper?.stop()
       if (keeper && runtime.deregisterDelayMs > 0) await sleep(runtime.deregisterDelayMs)
       await closeGracefully(app, runtime.drainTimeoutMs, log)

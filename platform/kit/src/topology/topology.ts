@@ -17,6 +17,19 @@ const ExposeSchema = Type.Object(
     prefix: Type.String({ pattern: '^(/[a-z0-9][a-z0-9._-]*)+$' }),
     rewrite: Type.Optional(Type.String({ pattern: '^/([a-z0-9][a-z0-9._-]*/?)*$' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
+    breaker: Type.Optional(
+      Type.Union([
+        Type.Literal(false),
+        Type.Object(
+          {
+            failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
+            halfOpenAfterMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 )
@@ -47,6 +60,7 @@ const TopologySchema = Type.Object(
           ),
           gateway: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
           control: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
+          config: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),
@@ -66,7 +80,17 @@ export interface ServiceSpec {
   entry: string
   replicas: number
   database: boolean
-  expose: { prefix: string; rewrite: string; timeoutMs: number } | undefined
+  expose:
+    | {
+        prefix: string
+        rewrite: string
+        timeoutMs: number
+        /** Attempts after the first, for bodiless idempotent requests (refused, broken, 503). */
+        retries: number
+        /** Failed attempts in a row that open the circuit (0: no breaker), and how long it stays open. */
+        breaker: { failures: number; halfOpenAfterMs: number }
+      }
+    | undefined
   env: Record<string, string>
 }
 
@@ -74,7 +98,7 @@ export interface Topology {
   name: string
   /** Folder of trellis.yaml; relative paths resolve against it. */
   root: string
-  ports: { postgres: number; registry: number; gateway: number; control: number }
+  ports: { postgres: number; registry: number; gateway: number; control: number; config: number }
   services: ServiceSpec[]
 }
 
@@ -83,8 +107,23 @@ export const TopologyErrors = {
   invalid: defineError('TRELLIS_TOPOLOGY_INVALID', 500, '%s is invalid: %s'),
 } as const
 
-export const DEFAULT_PORTS = { postgres: 54329, registry: 8761, gateway: 8080, control: 8790 } as const
-const DEFAULT_GATEWAY_TIMEOUT_MS = 10_000
+export const DEFAULT_PORTS = {
+  postgres: 54329,
+  registry: 8761,
+  gateway: 8080,
+  control: 8790,
+  config: 8888,
+} as const
+
+/** Names the platform's own processes use (instance keys, database and role names). */
+export const RESERVED_SERVICE_NAMES = ['registry', 'gateway', 'config', 'control', 'postgres'] as const
+
+const GATEWAY_DEFAULTS = {
+  timeoutMs: 10_000,
+  // One more instance for a request that found a dead or draining one.
+  retries: 1,
+  breaker: { failures: 5, halfOpenAfterMs: 5_000 },
+}
 
 export async function loadTopology(file: string): Promise<Topology> {
   let text: string
@@ -123,11 +162,20 @@ export function parseTopology(text: string, file: string): Topology {
       expose: s.expose && {
         prefix: s.expose.prefix,
         rewrite: s.expose.rewrite ?? '/',
-        timeoutMs: s.expose.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS,
+        timeoutMs: s.expose.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs,
+        retries: s.expose.retries ?? GATEWAY_DEFAULTS.retries,
+        breaker:
+          s.expose.breaker === false
+            ? { failures: 0, halfOpenAfterMs: GATEWAY_DEFAULTS.breaker.halfOpenAfterMs }
+            : { ...GATEWAY_DEFAULTS.breaker, ...s.expose.breaker },
       },
       env: s.env ?? {},
     }
   })
+  for (const s of services) {
+    if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(s.name))
+      throw TopologyErrors.invalid(file, `service name ${s.name} is taken by the platform; choose another`)
+  }
   const prefixes = new Map<string, string>()
   for (const s of services) {
     if (!s.expose) continue
@@ -148,6 +196,7 @@ export function parseTopology(text: string, file: string): Topology {
       registry: p.registry?.port ?? DEFAULT_PORTS.registry,
       gateway: p.gateway?.port ?? DEFAULT_PORTS.gateway,
       control: p.control?.port ?? DEFAULT_PORTS.control,
+      config: p.config?.port ?? DEFAULT_PORTS.config,
     },
     services,
   }

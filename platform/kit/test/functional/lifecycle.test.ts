@@ -1,4 +1,5 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineRoute, defineService, Type } from '@trellis/kit'
@@ -71,6 +72,20 @@ describe('kit lifecycle', () => {
     // The keep-alive connection that carried the request did not hold the close until the drain bound.
     expect(service.logs.some((l) => l.includes('did not finish in time'))).toBe(false)
     await expect(fetch(`${service.url}/slow`)).rejects.toThrow()
+  })
+
+  it('closes connections that never sent a request once nothing is in flight', async () => {
+    const service = await startTestService(slowService(), { env: { TRELLIS_DRAIN_TIMEOUT_MS: '20000' } })
+    // A client's pre-opened keep-alive socket: connected, silent.
+    const socket = connect(service.port, '127.0.0.1')
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    const inFlight = http(`${service.url}/slow`)
+    await new Promise((r) => setTimeout(r, 100))
+    await service.stop('test')
+    await closed
+    expect((await inFlight).body).toEqual({ done: true })
+    expect(service.logs.some((l) => l.includes('did not finish in time'))).toBe(false)
   })
 
   it('registers again by itself when the registry restarts and forgets it', async () => {

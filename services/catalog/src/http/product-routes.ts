@@ -1,4 +1,12 @@
-import { type AnyRoute, type Database, defineRoute, ownerScope, replyIdempotently, Type } from '@trellis/kit'
+import {
+  type AnyRoute,
+  type Database,
+  defineRoute,
+  KitErrors,
+  ownerScope,
+  replyIdempotently,
+  Type,
+} from '@trellis/kit'
 import { decodeCursor } from '../domain/cursor.js'
 import { checkSkus } from '../domain/product.js'
 import { CatalogErrors } from '../errors.js'
@@ -38,7 +46,8 @@ export function productRoutes(
             merchantId: Type.Optional(Uuid),
             category: Type.Optional(Category),
             status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('archived')])),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: settings.maxPageSize })),
+            // Bounded by the setting's own upper bound; the live maxPageSize is checked in the handler.
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           },
           { additionalProperties: false },
@@ -47,12 +56,14 @@ export function productRoutes(
       },
       handler: async (request) => {
         const { q, merchantId, category, status, limit, cursor } = request.query
+        // The largest page is a live setting (the config server may change it): checked here, not in the schema compiled at start.
+        if (limit !== undefined && limit > settings.maxPageSize) throw pageTooLarge(settings.maxPageSize)
         return products.list({
           ...(q ? { q } : {}),
           ...(merchantId ? { merchantId } : {}),
           ...(category ? { category } : {}),
           ...(status ? { status } : {}),
-          limit: limit ?? settings.defaultPageSize,
+          limit: limit ?? Math.min(settings.defaultPageSize, settings.maxPageSize),
           ...(cursor ? { after: decodeCursor(cursor) } : {}),
         })
       },
@@ -151,4 +162,11 @@ export function productRoutes(
       },
     }),
   ]
+}
+
+function pageTooLarge(max: number) {
+  const message = `must be <= ${max}`
+  return KitErrors.validation(`querystring/limit ${message}`).with({
+    errors: [{ in: 'querystring', path: '/limit', message }],
+  })
 }

@@ -39,6 +39,22 @@ describe('catalog, reading', () => {
     expect(res.body.items[0].skus[0]).toMatchObject({ priceCents: expect.any(Number), currency: 'USD' })
   })
 
+  it('refuses a page larger than the largest page setting, which may change while it runs', async () => {
+    const refused = await http(`${service.url}/products?limit=101`)
+    expect(refused.status).toBe(400)
+    expect(refused.body).toMatchObject({
+      code: 'TRELLIS_REQUEST_INVALID',
+      errors: [{ in: 'querystring', path: '/limit', message: 'must be <= 100' }],
+    })
+    const settings = service.context.settings as { maxPageSize: number }
+    settings.maxPageSize = 150
+    try {
+      expect((await http(`${service.url}/products?limit=101`)).status).toBe(200)
+    } finally {
+      settings.maxPageSize = 100
+    }
+  })
+
   it('pages through every product exactly once', async () => {
     const seen: string[] = []
     let cursor: string | null = null

@@ -1,4 +1,12 @@
-import { type AnyRoute, type Database, defineRoute, ownerScope, replyIdempotently, Type } from '@trellis/kit'
+import {
+  type AnyRoute,
+  type Database,
+  defineRoute,
+  KitErrors,
+  ownerScope,
+  replyIdempotently,
+  Type,
+} from '@trellis/kit'
 import { InventoryErrors } from '../errors.js'
 import { StockStore } from '../store/stock-store.js'
 
@@ -35,7 +43,8 @@ export function stockRoutes(
         querystring: Type.Object(
           {
             lowStock: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: settings.maxPageSize })),
+            // Bounded by the setting's own upper bound; the live maxPageSize is checked in the handler.
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
           },
           { additionalProperties: false },
@@ -49,10 +58,12 @@ export function stockRoutes(
       },
       handler: async (request) => {
         const { lowStock, limit, cursor } = request.query
+        // The largest page is a live setting (the config server may change it): checked here, not in the schema compiled at start.
+        if (limit !== undefined && limit > settings.maxPageSize) throw pageTooLarge(settings.maxPageSize)
         return stock.list({
           owner: ownerScope(request.identity, 'merchant'),
           ...(lowStock === undefined ? {} : { lowStock }),
-          limit: limit ?? settings.defaultPageSize,
+          limit: limit ?? Math.min(settings.defaultPageSize, settings.maxPageSize),
           ...(cursor ? { after: decodeCursor(cursor) } : {}),
         })
       },
@@ -140,6 +151,25 @@ export function stockRoutes(
     }),
     defineRoute({
       method: 'GET',
+      url: '/availability/:sku',
+      summary:
+        'How many units of a SKU can be sold, for other services (the storefront); not the stock records',
+      // Other services call it directly; it is never reachable through the gateway, and it shows no owner's records.
+      access: 'internal',
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        response: {
+          200: Type.Object({ sku: Type.String(), available: Type.Integer(), lowStock: Type.Boolean() }),
+        },
+      },
+      handler: async (request) => {
+        const level = await stock.get(request.params.sku, null)
+        if (!level) throw InventoryErrors.skuNotFound(request.params.sku)
+        return { sku: level.sku, available: level.available, lowStock: level.lowStock }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
       url: '/stock/:sku/movements',
       summary: 'Recent changes of one SKU, newest first',
       auth: READERS,
@@ -177,4 +207,11 @@ function decodeCursor(cursor: string): string {
   const sku = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!/^[A-Z0-9][A-Z0-9-]{1,63}$/.test(sku)) throw InventoryErrors.cursorInvalid()
   return sku
+}
+
+function pageTooLarge(max: number) {
+  const message = `must be <= ${max}`
+  return KitErrors.validation(`querystring/limit ${message}`).with({
+    errors: [{ in: 'querystring', path: '/limit', message }],
+  })
 }

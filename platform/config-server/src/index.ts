@@ -1,0 +1,5 @@
+export { type Authorizer, type Principal, serviceToken, TokenAuthorizer } from './auth/tokens.js'
+export { SecretBox } from './crypto/secret-box.js'
+export { ConfigServerErrors } from './errors.js'
+export { configServer } from './service.js'
+export { ConfigServerSettings, DEFAULT_PROFILES } from './settings.js'

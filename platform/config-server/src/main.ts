@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { configServer } from './service.js'
+
+await main(configServer)

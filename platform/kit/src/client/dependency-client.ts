@@ -1,0 +1,435 @@
+import {
+  BrokenCircuitError,
+  type BulkheadPolicy,
+  BulkheadRejectedError,
+  bulkhead,
+  type CircuitBreakerPolicy,
+  decorrelatedJitterGenerator,
+  ExponentialBackoff,
+  handleWhen,
+  IsolatedCircuitError,
+  type RetryPolicy,
+  retry,
+  TaskCancelledError,
+} from 'cockatiel'
+import type { Dispatcher } from 'undici'
+import { isTrellisError, TrellisError } from '../errors/define-error.js'
+import { REQUEST_ID_HEADER } from '../http/create-app.js'
+import type { Logger } from '../log/logger.js'
+import { CallErrors, UNAVAILABILITY } from './call-errors.js'
+import type { CallPolicy, RoutePolicy } from './call-policy.js'
+import { breakerStateName, createBreaker } from './circuit-breaker.js'
+import type { BreakerStateName, ClientMetrics } from './client-metrics.js'
+import { DEADLINE_HEADER, type Deadline } from './deadline.js'
+import type { Endpoint } from './endpoint.js'
+import { EndpointSet } from './endpoint-set.js'
+import { AttemptFailure, connectionFailure } from './failure.js'
+import type { InstanceSource } from './instance-source.js'
+import { RetryBudget } from './retry-budget.js'
+
+export type CallMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** The request a handler is serving, so a call inherits its deadline and correlation id. */
+export interface CallParent {
+  id: string
+  deadline?: Deadline | undefined
+}
+
+export interface CallRequest<T = unknown> {
+  method?: CallMethod
+  /** The path, with `:name` placeholders filled from `params` (each value URL-encoded). The template names the route in policies and metrics. */
+  path: string
+  params?: Record<string, string | number>
+  query?: Record<string, string | number | boolean | undefined>
+  /** Sent as JSON. */
+  body?: unknown
+  headers?: Record<string, string>
+  /** The inbound request this call serves: its remaining deadline bounds the call, its id is passed on. */
+  parent?: CallParent
+  /** Over the route's and dependency's timeout. */
+  timeoutMs?: number
+  /** Over the route's and dependency's retries; 0 turns retries off for this call. */
+  retries?: number
+  /** A POST or PATCH that may safely be repeated (it carries an Idempotency-Key, say). GET, HEAD, PUT and DELETE are. */
+  idempotent?: boolean
+  /**
+   * Answers instead of the dependency when it gave no answer (timeout, open
+   * circuit, full bulkhead, unreachable, 5xx). An answer that says no (a 4xx
+   * problem) is not replaced: it is thrown as the callee's own error.
+   */
+  fallback?: (error: TrellisError) => T | Promise<T>
+}
+
+export interface DependencyClientOptions {
+  log?: Logger
+  metrics: ClientMetrics
+  /** Per route, keyed `METHOD /template`. */
+  routes?: Record<string, RoutePolicy>
+  /** The name of the calling service, sent as `x-trellis-caller`. */
+  caller?: string
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
+
+/** Stops the retry loop with `last` (a failure that is not safe to repeat, or a spent budget); unwrapped outside. */
+class RetryDenied extends Error {
+  constructor(readonly last: unknown) {
+    super('retry denied')
+  }
+}
+
+interface RouteState {
+  key: string
+  /** The duration series of successful calls, looked up once. */
+  ok: { observe(seconds: number): void }
+  timeoutMs: number
+  retries: number
+  retry: RetryPolicy | undefined
+}
+
+/**
+ * Calls one dependency: picks an instance (balancer, outlier ejection) and
+ * applies, outermost first: the dependency's circuit breaker, retries with
+ * exponential backoff, jitter and a retry budget, the dependency's bulkhead,
+ * then one attempt on one instance. The call's deadline (one timer) aborts
+ * the attempt in flight and stops retries when it is spent. cockatiel's
+ * timeout policy is not used: its derived AbortController, event wrappers
+ * and promise race per call cost more than the rest of the chain in
+ * bench:client. A
+ * fallback, if the caller gave one, answers for a call that got no answer.
+ */
+export class DependencyClient {
+  readonly endpoints: EndpointSet
+  private readonly breaker: CircuitBreakerPolicy | undefined
+  private readonly bulkhead: BulkheadPolicy | undefined
+  private readonly budget: RetryBudget
+  private readonly routes = new Map<string, RouteState>()
+  private readonly log: Logger | undefined
+  private readonly metrics: ClientMetrics
+
+  constructor(
+    readonly dependency: string,
+    source: InstanceSource,
+    readonly policy: CallPolicy,
+    private readonly options: DependencyClientOptions,
+  ) {
+    this.log = options.log
+    this.metrics = options.metrics
+    this.endpoints = new EndpointSet(dependency, source, {
+      connections: policy.connections,
+      balancer: policy.balancer,
+      outlier: {
+        consecutiveFailures: policy.ejectAfterFailures,
+        baseEjectionMs: policy.ejectBaseMs,
+        maxEjectionMs: policy.ejectMaxMs,
+      },
+      metrics: options.metrics,
+      ...(options.log ? { log: options.log } : {}),
+    })
+    this.breaker = createBreaker(
+      dependency,
+      { failures: policy.breakerFailures, halfOpenAfterMs: policy.breakerHalfOpenAfterMs },
+      options.log,
+      options.metrics,
+    )
+    this.bulkhead =
+      policy.bulkheadLimit > 0 ? bulkhead(policy.bulkheadLimit, policy.bulkheadQueue) : undefined
+    this.budget = new RetryBudget({
+      ratio: policy.retryBudgetRatio,
+      minPerSecond: policy.retryBudgetPerSecond,
+    })
+  }
+
+  get breakerState(): BreakerStateName {
+    return breakerStateName(this.breaker)
+  }
+
+  get<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
+    return this.call<T>({ ...request, method: 'GET', path })
+  }
+
+  post<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
+    return this.call<T>({ ...request, method: 'POST', path })
+  }
+
+  put<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
+    return this.call<T>({ ...request, method: 'PUT', path })
+  }
+
+  patch<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
+    return this.call<T>({ ...request, method: 'PATCH', path })
+  }
+
+  delete<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
+    return this.call<T>({ ...request, method: 'DELETE', path })
+  }
+
+  /** One call: the parsed JSON answer of a 2xx (text when it is not JSON, undefined when empty). */
+  async call<T = unknown>(request: CallRequest<T>): Promise<T> {
+    const method = request.method ?? 'GET'
+    const route = this.route(method, request.path)
+    const timeoutMs = request.timeoutMs ?? route.timeoutMs
+    const budgetMs = request.parent?.deadline ? request.parent.deadline.within(timeoutMs) : timeoutMs
+    const started = performance.now()
+    try {
+      if (budgetMs <= 0) throw CallErrors.deadlineExceeded(this.dependency)
+      const value = await this.execute<T>(request, method, route, budgetMs)
+      this.metrics.calls
+        .labels(this.dependency, route.key, 'ok')
+        .observe((performance.now() - started) / 1000)
+      return value
+    } catch (raw) {
+      const error = this.toCallError(raw, method, request.path, budgetMs)
+      this.metrics.calls
+        .labels(this.dependency, route.key, error.code)
+        .observe((performance.now() - started) / 1000)
+      if (request.fallback && UNAVAILABILITY.has(error.code)) {
+        this.metrics.fallbacks.labels(this.dependency, route.key).inc()
+        this.log?.debug({ dependency: this.dependency, route: route.key, code: error.code }, 'call fell back')
+        return request.fallback(error)
+      }
+      throw error
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.endpoints.close()
+  }
+
+  private async execute<T>(
+    request: CallRequest<T>,
+    method: CallMethod,
+    route: RouteState,
+    budgetMs: number,
+  ): Promise<T> {
+    const idempotent = request.idempotent ?? IDEMPOTENT.has(method)
+    const retries = request.retries ?? route.retries
+    const retryPolicy = retries === route.retries ? route.retry : this.retryPolicy(retries)
+    const deadlineAt = performance.now() + budgetMs
+    const path = buildPath(request)
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body)
+    this.budget.deposit()
+    let last: { endpoint: Endpoint; error: unknown } | undefined
+    const deadline = new AbortController()
+
+    const attempt = async (n: number): Promise<T> => {
+      if (n > 0) {
+        if (deadlineAt - performance.now() < 1) throw new RetryDenied(last?.error)
+        // Only safe failures come back here (the retry policy filters them).
+        if (!this.budget.tryWithdraw()) {
+          this.metrics.retriesDenied.labels(this.dependency).inc()
+          throw new RetryDenied(last?.error)
+        }
+        this.metrics.retries.labels(this.dependency).inc()
+      }
+      const run = () =>
+        this.attempt<T>(request, method, path, body, deadlineAt, deadline.signal, last?.endpoint)
+      try {
+        return await (this.bulkhead ? this.bulkhead.execute(run, deadline.signal) : run())
+      } catch (error) {
+        if (error instanceof AttemptFailure) {
+          last = { endpoint: (error as AttemptFailureAt).endpoint!, error }
+          if (!error.retryable(idempotent)) throw new RetryDenied(error)
+        }
+        throw error
+      }
+    }
+
+    // The breaker sees whole calls, retries included: a failure that a retry
+    // on another instance recovered is the outlier detector's business, not
+    // a sign that the dependency is down.
+    const withRetries = async (): Promise<T> => {
+      try {
+        return await (retryPolicy ? retryPolicy.execute(({ attempt: n }) => attempt(n)) : attempt(0))
+      } catch (error) {
+        throw error instanceof RetryDenied ? error.last : error
+      }
+    }
+    // One timer per call: at the deadline it aborts the attempt in flight
+    // (or a call waiting in the bulkhead's queue). Never aborted on success:
+    // an abort builds a DOMException, costly when done for every call.
+    const timer = setTimeout(() => deadline.abort(), budgetMs)
+    try {
+      return await (this.breaker ? this.breaker.execute(withRetries) : withRetries())
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async attempt<T>(
+    request: CallRequest<T>,
+    method: CallMethod,
+    path: string,
+    body: string | undefined,
+    deadlineAt: number,
+    signal: AbortSignal,
+    avoid: Endpoint | undefined,
+  ): Promise<T> {
+    const endpoint = this.endpoints.pick(avoid)
+    if (!endpoint) throw new AttemptFailure('none', 'no instance')
+    // What is left of the call's deadline is the callee's budget.
+    const remainingMs = Math.floor(deadlineAt - performance.now())
+    if (remainingMs < 1) throw new AttemptFailure('timeout', 'deadline')
+    const headers: Record<string, string> = { ...request.headers, [DEADLINE_HEADER]: String(remainingMs) }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (request.parent) headers[REQUEST_ID_HEADER] = request.parent.id
+    if (this.options.caller) headers['x-trellis-caller'] = this.options.caller
+    endpoint.outstanding += 1
+    let response: Dispatcher.ResponseData
+    let text: string
+    try {
+      response = await endpoint.pool.request({
+        path,
+        method,
+        headers,
+        body: body ?? null,
+        signal,
+      })
+      text = await response.body.text()
+    } catch (error) {
+      // Aborted at the call's deadline: the instance was too slow.
+      const failure = signal.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
+      if (!failure) throw error
+      throw this.failed(endpoint, failure)
+    } finally {
+      endpoint.outstanding -= 1
+    }
+    const status = response.statusCode
+    const json = /json/.test(String(response.headers['content-type'] ?? ''))
+    if (status >= 500) {
+      const problem = json ? safeParse(text) : undefined
+      throw this.failed(endpoint, new AttemptFailure('status', String(status), status, problem))
+    }
+    this.succeeded(endpoint)
+    if (status >= 400) throw this.rejection(status, json ? safeParse(text) : undefined, text)
+    if (text === '') return undefined as T
+    return (json ? JSON.parse(text) : text) as T
+  }
+
+  private succeeded(endpoint: Endpoint): void {
+    this.outliers.success(endpoint)
+    this.metrics.attempts.labels(this.dependency, endpoint.id, 'ok').inc()
+  }
+
+  private failed(endpoint: Endpoint, failure: AttemptFailure): AttemptFailure {
+    this.outliers.failure(endpoint)
+    this.metrics.attempts.labels(this.dependency, endpoint.id, 'failed').inc()
+    ;(failure as AttemptFailureAt).endpoint = endpoint
+    this.log?.debug(
+      { dependency: this.dependency, instance: endpoint.id, reason: failure.reason },
+      'attempt failed',
+    )
+    return failure
+  }
+
+  private get outliers() {
+    return this.endpoints.outliers
+  }
+
+  /** The callee's 4xx problem, rethrown with its own code, status and flags, and the dependency named. */
+  private rejection(
+    status: number,
+    problem: Record<string, unknown> | undefined,
+    text: string,
+  ): TrellisError {
+    const code = typeof problem?.['code'] === 'string' ? problem['code'] : `TRELLIS_CALL_REJECTED_${status}`
+    return new TrellisError({
+      code,
+      status,
+      title:
+        typeof problem?.['title'] === 'string' ? problem['title'] : `${this.dependency} answered ${status}`,
+      detail: typeof problem?.['detail'] === 'string' ? problem['detail'] : text.slice(0, 200),
+      retryable: problem?.['retryable'] === true,
+      extensions: { dependency: this.dependency },
+    })
+  }
+
+  private toCallError(error: unknown, method: string, path: string, budgetMs: number): TrellisError {
+    if (isTrellisError(error)) return error
+    if (error instanceof AttemptFailure) {
+      if (error.kind === 'none') return CallErrors.noInstance(this.dependency)
+      if (error.kind === 'refused' || error.kind === 'connection')
+        return CallErrors.unreachable(this.dependency, error.reason).with({ dependency: this.dependency })
+      if (error.kind === 'timeout') return CallErrors.timeout(this.dependency, `${method} ${path}`, budgetMs)
+      const detail = typeof error.problem?.['detail'] === 'string' ? error.problem['detail'] : 'no detail'
+      const make = error.status === 503 ? CallErrors.upstreamUnavailable : CallErrors.upstreamFailed
+      return make(this.dependency, error.reason, detail).with({
+        dependency: this.dependency,
+        ...(typeof error.problem?.['code'] === 'string' ? { upstreamCode: error.problem['code'] } : {}),
+      })
+    }
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
+      return CallErrors.circuitOpen(this.dependency, this.policy.breakerHalfOpenAfterMs).with({
+        dependency: this.dependency,
+      })
+    if (error instanceof BulkheadRejectedError) {
+      this.metrics.bulkheadRejections.labels(this.dependency).inc()
+      return CallErrors.bulkheadFull(this.dependency, this.policy.bulkheadLimit, this.policy.bulkheadQueue)
+    }
+    if (error instanceof TaskCancelledError || (error as { name?: string }).name === 'AbortError')
+      return CallErrors.timeout(this.dependency, `${method} ${path}`, budgetMs)
+    throw error
+  }
+
+  private route(method: CallMethod, path: string): RouteState {
+    const key = `${method} ${path}`
+    let state = this.routes.get(key)
+    if (!state) {
+      const declared = this.options.routes?.[key] ?? {}
+      const retries = declared.retries ?? this.policy.retries
+      state = {
+        key,
+        ok: this.metrics.calls.labels(this.dependency, key, 'ok'),
+        timeoutMs: declared.timeoutMs ?? this.policy.timeoutMs,
+        retries,
+        retry: this.retryPolicy(retries),
+      }
+      this.routes.set(key, state)
+    }
+    return state
+  }
+
+  private retryPolicy(retries: number): RetryPolicy | undefined {
+    if (retries <= 0) return undefined
+    return retry(
+      // Failures unsafe to repeat leave the loop as RetryDenied, so every AttemptFailure here may go again.
+      handleWhen((error) => error instanceof AttemptFailure),
+      {
+        maxAttempts: retries,
+        backoff: new ExponentialBackoff({
+          initialDelay: this.policy.retryBackoffMs,
+          maxDelay: this.policy.retryMaxBackoffMs,
+          generator: decorrelatedJitterGenerator,
+        }),
+      },
+    )
+  }
+}
+
+type AttemptFailureAt = AttemptFailure & { endpoint?: Endpoint }
+
+function buildPath(request: CallRequest<unknown>): string {
+  const params = request.params ?? {}
+  let path = request.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`call to ${request.path}: no value for :${name}`)
+    return encodeURIComponent(String(value))
+  })
+  if (request.query) {
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(request.query))
+      if (value !== undefined) search.set(name, String(value))
+    const text = search.toString()
+    if (text) path += `?${text}`
+  }
+  return path
+}
+
+function safeParse(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text)
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { storefront } from './service.js'
+
+await main(storefront)
