@@ -128,7 +128,7 @@ async function load(
 }
 
 async function measure(url: string, pid: number, headers: Record<string, string> = {}): Promise<Result> {
-  await load(url, headers, 1) // warm-up: JIT, keep-alive pools, caches
+  await load(url, headers, 2) // warm-up: JIT, keep-alive pools, caches
   const before = cpuMs(pid)
   const result = await load(url, headers, DURATION_S)
   return { ...result, cpuUs: ((cpuMs(pid) - before) * 1000) / (result.rps * DURATION_S) }
@@ -271,6 +271,9 @@ http {
       if (!url) continue
       process.stderr.write(`round ${round}/${ROUNDS}: ${what} …\n`)
       samples.get(what)!.push(await measure(url, pid, headers))
+      // Right after the direct row the service is still paying for 15k requests a second (its GC):
+      // the next row would be slowed by that, whichever it is. Let it settle first.
+      if (url.startsWith(direct)) await new Promise((r) => setTimeout(r, 3_000))
     }
   }
   const rows: Array<[string, Result | undefined]> = plan.map(([what]) => {
