@@ -68,21 +68,24 @@ export function apiDocs(
       components: { securitySchemes },
     })
   }
+  const serve = async (context: Parameters<GatewayFilter['run']>[0]): Promise<void> => {
+    const key = `${directory.epoch}:${directory.index}`
+    if (cached?.key !== key) cached = { key, body: build() }
+    const body = await cached.body
+    context.writeHead({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    })
+    context.res.end(context.req.method === 'HEAD' ? undefined : body)
+    context.handled = true
+  }
   return {
     name: 'api-docs',
     stage: 'pre',
-    async run(context) {
-      if (context.path !== '/openapi.json' || (context.req.method !== 'GET' && context.req.method !== 'HEAD'))
-        return
-      const key = `${directory.epoch}:${directory.index}`
-      if (cached?.key !== key) cached = { key, body: build() }
-      const body = await cached.body
-      context.writeHead({
-        status: 200,
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-      })
-      context.res.end(context.req.method === 'HEAD' ? undefined : body)
-      context.handled = true
-    },
+    // Synchronous for every other path.
+    run: (context) =>
+      context.path === '/openapi.json' && (context.req.method === 'GET' || context.req.method === 'HEAD')
+        ? serve(context)
+        : undefined,
   }
 }

@@ -15,7 +15,7 @@ export const securityHeaders: GatewayFilter = {
     const head = context.response
     if (!head) return
     const headers = head.headers
-    for (const name of REVEALING) delete headers[name]
+    for (const name of REVEALING) if (headers[name] !== undefined) delete headers[name]
     headers['x-content-type-options'] = 'nosniff'
     headers['x-frame-options'] = 'DENY'
     headers['referrer-policy'] = 'no-referrer'
