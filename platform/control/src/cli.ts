@@ -6,6 +6,7 @@ import type { SystemStatus } from './api/control-api.js'
 import { callControl, controlUrl } from './commands/client.js'
 import { CONFIG_USAGE, configCommand } from './commands/config.js'
 import { configServerUrl } from './commands/config-client.js'
+import { deadLettersCommand } from './commands/dead-letters.js'
 import { formatStatus } from './commands/status.js'
 import { up } from './commands/up.js'
 
@@ -21,6 +22,8 @@ Usage:
   trellis scale <service> <replicas>              change a service's replica count
   trellis config get|set|unset|history|diff|rollback …   central configuration (trellis config for help)
   trellis down                                    stop a running system
+  trellis dead-letters [list] [--service <name>]  messages services gave up on, with their errors
+  trellis dead-letters show|replay|discard <service> <id>
 
 Environment:
   TRELLIS_HOME           data folder (default .trellis beside trellis.yaml)
@@ -29,6 +32,8 @@ Environment:
   TRELLIS_CONTROL_URL    where the CLI finds a running control loop
   TRELLIS_CONFIG_URL     where \`trellis config\` finds the config server
   TRELLIS_CONFIG_ADMIN_TOKEN  the config admin token (default: from the data folder)
+  TRELLIS_REGISTRY_URL   where the CLI finds the registry (dead-letters)
+  TRELLIS_MESSAGING_TRANSPORT, TRELLIS_BROKER_URL   choose the event transport (see docs/messaging.md)
 `
 
 async function run(argv: string[]): Promise<number> {
@@ -38,6 +43,7 @@ async function run(argv: string[]): Promise<number> {
     options: {
       topology: { type: 'string', default: 'trellis.yaml' },
       json: { type: 'boolean', default: false },
+      service: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       profile: { type: 'string' },
       instance: { type: 'string' },
@@ -56,6 +62,17 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'up') return up({ topologyFile, json: values.json })
 
   const topology = await loadTopology(topologyFile).catch(() => undefined)
+  if (command === 'dead-letters') {
+    const registryPort =
+      Number(process.env['TRELLIS_REGISTRY_PORT']) || topology?.ports.registry || DEFAULT_PORTS.registry
+    return deadLettersCommand(rest, {
+      registryUrl:
+        process.env['TRELLIS_REGISTRY_URL']?.replace(/\/$/, '') || `http://127.0.0.1:${registryPort}`,
+      json: values.json,
+      out: process.stdout,
+      ...(values.service ? { service: values.service } : {}),
+    })
+  }
   const ports = topology?.ports ?? DEFAULT_PORTS
   const base = await controlUrl(Number(process.env['TRELLIS_CONTROL_PORT']) || ports.control)
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR']

@@ -5,6 +5,7 @@ import {
   createLogger,
   generateEdgeKeys,
   loadTopology,
+  type MessagingTransport,
   RegistryClient,
   type Topology,
 } from '@trellis/kit/platform'
@@ -39,6 +40,8 @@ export interface SystemOptions {
   /** Added to every instance's environment. */
   env?: Record<string, string>
   policy?: Partial<RestartPolicy>
+  /** The event transport, over the topology's `messaging` (and TRELLIS_MESSAGING_TRANSPORT / TRELLIS_BROKER_URL). */
+  messaging?: { transport: MessagingTransport; url?: string }
   /** Every line any instance writes. */
   onLine?: (key: string, stream: LogStream, line: string) => void
 }
@@ -51,6 +54,8 @@ export interface RunningSystem {
   /** Admin URL of the Postgres server in use. */
   postgresUrl: string
   databases: Map<string, string>
+  /** The transport in use and its URL (for postgres, the broker database's). */
+  messaging: { transport: MessagingTransport; url: string }
   status(): SystemStatus
   /** Resolves when every desired instance is ready; rejects after `timeoutMs`. */
   waitReady(timeoutMs?: number): Promise<void>
@@ -141,18 +146,38 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       postgresUrl = postgres.url
     }
 
+    const transport: MessagingTransport =
+      options.messaging?.transport ?? messagingTransportFromEnv() ?? topology.messaging.transport
+    const brokerUrl = options.messaging?.url ?? (process.env['TRELLIS_BROKER_URL'] || topology.messaging.url)
+    if (transport !== 'postgres' && !brokerUrl)
+      throw new Error(
+        `the ${transport} transport needs a URL: set messaging.url in trellis.yaml or TRELLIS_BROKER_URL`,
+      )
+    // The Postgres transport's broker is one more database with its own role, like a service's.
+    const provisionBroker = transport === 'postgres' && !brokerUrl
     // The config server owns a database too, like any service.
     const withDatabase = [CONFIG_SERVICE, ...topology.services.filter((s) => s.database).map((s) => s.name)]
-    const roles = await provisionDatabases(postgresUrl, withDatabase, credentials, options.databasePrefix)
+    const roles = await provisionDatabases(
+      postgresUrl,
+      provisionBroker ? [...withDatabase, BROKER_DATABASE] : withDatabase,
+      credentials,
+      options.databasePrefix,
+    )
     const config = configSecrets(credentials)
     await saveCredentials(home.credentialsFile, credentials)
     const server = new URL(postgresUrl)
+    const urlOf = (r: { user: string; password: string; database: string }) =>
+      `postgres://${encodeURIComponent(r.user)}:${encodeURIComponent(r.password)}@${server.host}/${encodeURIComponent(r.database)}`
     const databases = new Map(
-      [...roles].map(([service, r]) => [
-        service,
-        `postgres://${encodeURIComponent(r.user)}:${encodeURIComponent(r.password)}@${server.host}/${encodeURIComponent(r.database)}`,
-      ]),
+      [...roles]
+        .filter(([service]) => service !== BROKER_DATABASE)
+        .map(([service, r]) => [service, urlOf(r)]),
     )
+    const messaging = {
+      transport,
+      url: provisionBroker ? urlOf(roles.get(BROKER_DATABASE)!) : brokerUrl!,
+    }
+    printer.system(`messaging over ${transport}${provisionBroker ? ' (broker database trellis_broker)' : ''}`)
 
     const scale = new Map<string, number>()
     // One key pair per run: the gateway signs identity assertions, every service verifies them.
@@ -169,6 +194,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         config,
         configCacheDir: home.configCacheDir,
         edge,
+        messaging,
       })
     const desired = () => all().filter((spec) => !held.has(spec.key))
     const reconciler = new Reconciler({
@@ -197,6 +223,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       home: home.dir,
       postgresUrl,
       databases,
+      messaging,
       status: () => ({
         name: topology.name,
         startedAt,
@@ -209,6 +236,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               ...(postgres.pid ? { pid: postgres.pid } : {}),
             }
           : { mode: 'external', running: true },
+        messaging: { transport: messaging.transport },
         instances: withHeld(reconciler.status(), all(), held),
       }),
       waitReady: (timeoutMs = 60_000) => waitReady(() => reconciler.status(), desired().length, timeoutMs),
@@ -276,6 +304,16 @@ function withHeld(statuses: InstanceStatus[], specs: InstanceSpec[], held: Set<s
       message: `held by \`trellis stop\`; \`trellis start ${spec.key}\` runs it again`,
     }))
   return [...statuses, ...extra].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }))
+}
+
+/** The Postgres transport's broker database, provisioned like a service's (role svc_trellis_broker). */
+const BROKER_DATABASE = 'trellis-broker'
+
+function messagingTransportFromEnv(): MessagingTransport | undefined {
+  const value = process.env['TRELLIS_MESSAGING_TRANSPORT']
+  if (value === undefined || value === '') return undefined
+  if (value === 'postgres' || value === 'rabbitmq' || value === 'nats') return value
+  throw new Error(`TRELLIS_MESSAGING_TRANSPORT=${JSON.stringify(value)} is not postgres, rabbitmq or nats`)
 }
 
 async function resolvePorts(topology: Topology, requested: SystemOptions['ports']): Promise<Ports> {

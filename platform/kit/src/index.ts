@@ -58,6 +58,11 @@ export {
   toProblem,
 } from './http/problem.js'
 export type { Logger } from './log/logger.js'
+export { type Envelope, type EventDraft, parseEnvelope } from './messaging/envelope.js'
+export { MessagingErrors } from './messaging/messaging-errors.js'
+export type { MessagingHandle } from './messaging/messaging-feature.js'
+export type { MessagingStats } from './messaging/messaging-stats.js'
+export type { EventContext, EventHandler, Subscriptions } from './messaging/subscriptions.js'
 export {
   type AnyRoute,
   defineRoute,

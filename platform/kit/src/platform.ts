@@ -86,6 +86,21 @@ export {
   toTrellisError,
 } from './http/problem.js'
 export { createLogger, type Logger, LogLevel } from './log/logger.js'
+export { createEnvelope, type Envelope } from './messaging/envelope.js'
+export { EventConsumer, type EventConsumerOptions } from './messaging/event-consumer.js'
+export { MessagingErrors } from './messaging/messaging-errors.js'
+export { MESSAGING_MIGRATIONS, MESSAGING_NAMESPACE } from './messaging/messaging-tables.js'
+export { outboxStats, writeAllToOutbox, writeToOutbox } from './messaging/outbox.js'
+export { OutboxRelay } from './messaging/outbox-relay.js'
+export { compileSubscriptions } from './messaging/subscriptions.js'
+export type {
+  Delivery,
+  Subscription,
+  SubscriptionSpec,
+  Transport,
+  TransportKind,
+} from './messaging/transport.js'
+export { createTransport, type TransportOptions } from './messaging/transports/create-transport.js'
 export type {
   CatalogSnapshot,
   InstanceMetadata,
@@ -104,6 +119,7 @@ export { RuntimeSettings } from './service/runtime-settings.js'
 export {
   DEFAULT_PORTS,
   loadTopology,
+  type MessagingTransport,
   parseTopology,
   RESERVED_SERVICE_NAMES,
   type ServiceSpec,

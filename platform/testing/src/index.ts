@@ -1,3 +1,4 @@
+export { type BrokerName, brokerStatus, LOCAL_BROKERS, reachable } from './brokers.js'
 export {
   startTestConfigServer,
   type TestConfigServer,
@@ -5,7 +6,15 @@ export {
 } from './config-server.js'
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
 export { identityHeaders, TEST_IDENTITIES, testEdgeKeys } from './identity.js'
+export {
+  BROKER_BINARIES,
+  brokerBinaryAvailable,
+  type OwnBroker,
+  startOwnNats,
+  startOwnRabbitMq,
+} from './own-broker.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
 export { startTestService, type TestService, type TestServiceOptions } from './service.js'
 export { REPO_ROOT, startTestSystem, type TestSystem } from './system.js'
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
 export { tempHome } from './temp-home.js'

@@ -20,5 +20,5 @@ export const catalog = defineService({
     migrations: new URL('../migrations', import.meta.url),
     seeds: new URL('../seeds', import.meta.url),
   },
-  routes: ({ db, settings }) => [...productRoutes(db, settings), ...merchantRoutes(db)],
+  routes: ({ db, settings, publish }) => [...productRoutes(db, settings, publish), ...merchantRoutes(db)],
 })

@@ -1,4 +1,5 @@
 import { defineService, defineSettings, setting, Type } from '@trellis/kit'
+import { onProductCreated } from './events/on-product-created.js'
 import { stockRoutes } from './http/stock-routes.js'
 
 export const InventorySettings = defineSettings({
@@ -24,4 +25,5 @@ export const inventory = defineService({
     seeds: new URL('../seeds', import.meta.url),
   },
   routes: ({ db, settings }) => stockRoutes(db, settings),
+  subscribes: { 'catalog.product.created': onProductCreated },
 })

@@ -30,6 +30,8 @@ export interface SystemStatus {
   startedAt: string
   ports: Record<string, number>
   postgres: { mode: 'embedded' | 'external'; port?: number; pid?: number; running: boolean }
+  /** The event transport every service uses. */
+  messaging: { transport: string }
   instances: InstanceStatus[]
 }
 

@@ -35,6 +35,8 @@ export interface DesiredContext {
   config: ConfigSecrets
   /** Where instances keep their last good configuration. */
   configCacheDir: string
+  /** The event transport every service instance uses. */
+  messaging: { transport: string; url: string }
 }
 
 const resolveFromHere = createRequire(import.meta.url)
@@ -146,6 +148,8 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
             ...service.env,
             TRELLIS_INSTANCE_ID: key,
             ...(database ? { TRELLIS_DATABASE_URL: database } : {}),
+            TRELLIS_MESSAGING_TRANSPORT: ctx.messaging.transport,
+            TRELLIS_BROKER_URL: ctx.messaging.url,
           },
         },
       })

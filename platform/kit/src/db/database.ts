@@ -32,10 +32,13 @@ const DEFAULTS = {
 /** A service's own database: a pool, transactions, and a readiness probe. */
 export class Database {
   readonly pool: pg.Pool
+  /** The connection URL, for dedicated connections (LISTEN) beside the pool. */
+  readonly url: string
   private readonly log: Logger | undefined
 
   constructor(options: DatabaseOptions) {
     this.log = options.log
+    this.url = options.url
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? DEFAULTS.maxConnections,

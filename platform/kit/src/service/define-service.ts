@@ -3,8 +3,12 @@ import type { DependencyPolicy } from '../client/call-policy.js'
 import type { CallRequest, DependencyClient } from '../client/dependency-client.js'
 import type { LiveConfig } from '../config/live-settings.js'
 import type { SettingSpecs, SettingsDefinition, SettingsOf } from '../config/settings.js'
-import type { Database } from '../db/database.js'
+import type { Database, Queryable } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
+import type { Envelope, EventDraft } from '../messaging/envelope.js'
+import type { MessagingHandle } from '../messaging/messaging-feature.js'
+import { compilePattern } from '../messaging/pattern.js'
+import type { Subscriptions } from '../messaging/subscriptions.js'
 import type { AnyRoute } from './define-route.js'
 
 /** What a service's code is given once the kit has set the instance up. */
@@ -32,6 +36,13 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   call<T = unknown>(dependency: string, request: CallRequest<T>): Promise<T>
   /** The client of one dependency (listed in `dependsOn`), with `get`, `post`, … helpers. */
   client(dependency: string): DependencyClient
+  /**
+   * Writes an event to the outbox in `tx`, the transaction of the write it
+   * announces: it is published if and only if that transaction commits.
+   */
+  publish<D>(tx: Queryable, event: EventDraft<D>): Promise<Envelope<D>>
+  /** Messaging numbers of this instance (outbox backlog, handled, dead letters). */
+  messaging: MessagingHandle
 }
 
 export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
@@ -51,6 +62,13 @@ export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
   /** The service's own database: its migrations (`V<n>__*.sql`) and local seed data (`S<n>__*.sql`). */
   database?: { migrations: URL | string; seeds?: URL | string }
   routes: (context: ServiceContext<S>) => AnyRoute[]
+  /**
+   * Events this service consumes: event type or pattern (`catalog.product.*`,
+   * `catalog.>`) → handler. Each handler runs in a transaction with an inbox
+   * record, so a redelivered event has no second effect. The replicas of a
+   * service compete for its events; every service gets every event it subscribes to.
+   */
+  subscribes?: Subscriptions | ((context: ServiceContext<S>) => Subscriptions)
   /** Runs after migrations, before the instance listens. */
   onStart?: (context: ServiceContext<S>) => Promise<void> | void
   /** Runs after the instance stopped serving, before its pools close. */
@@ -68,5 +86,8 @@ export function defineService<S extends SettingSpecs = SettingSpecs>(
       `service name ${JSON.stringify(definition.name)} must be lower-case letters, digits and dashes`,
     )
   }
+  // A bad pattern fails here, when the service module loads, not at its first event.
+  if (definition.subscribes && typeof definition.subscribes === 'object')
+    for (const pattern of Object.keys(definition.subscribes)) compilePattern(pattern)
   return definition
 }

@@ -4,6 +4,7 @@ import { centralConfiguration } from '../config/config-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
 import { faultsFeature } from '../faults/faults-feature.js'
 import { deadlineFeature } from '../http/deadline-feature.js'
+import { messaging } from '../messaging/messaging-feature.js'
 import { metricsFeature } from '../metrics/metrics-feature.js'
 import type { KitFeature } from './feature.js'
 
@@ -34,4 +35,5 @@ export const FEATURES: KitFeature<any>[] = [
   faultsFeature,
   callsFeature,
   idempotencyPurge,
+  messaging,
 ]

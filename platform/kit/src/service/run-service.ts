@@ -127,6 +127,13 @@ export async function runService<S extends SettingSpecs>(
     get db(): Database {
       if (!db) throw new Error(`service ${definition.name} declares no database`)
       return db
+    }, // Set by the messaging feature.
+    publish: () => {
+      throw new Error('messaging is not set up yet')
+    },
+    messaging: {
+      stats: () => Promise.reject(new Error('messaging is not set up yet')),
+      ready: () => Promise.resolve(),
     },
     // Set by features (metrics, calls) before the routes are built.
     metrics: undefined as unknown as ServiceContext['metrics'],

@@ -65,6 +65,17 @@ const TopologySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    messaging: Type.Optional(
+      Type.Object(
+        {
+          transport: Type.Optional(
+            Type.Union([Type.Literal('postgres'), Type.Literal('rabbitmq'), Type.Literal('nats')]),
+          ),
+          url: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|amqp|amqps|nats|tls)://' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     services: Type.Record(Name, ServiceSchema),
   },
   { additionalProperties: false },
@@ -94,8 +105,16 @@ export interface ServiceSpec {
   env: Record<string, string>
 }
 
+export type MessagingTransport = 'postgres' | 'rabbitmq' | 'nats'
+
 export interface Topology {
   name: string
+  /**
+   * How services exchange events. `postgres` (the default) uses a broker
+   * database the control loop provisions on its Postgres server unless `url`
+   * names another; `rabbitmq` and `nats` need `url`.
+   */
+  messaging: { transport: MessagingTransport; url: string | undefined }
   /** Folder of trellis.yaml; relative paths resolve against it. */
   root: string
   ports: { postgres: number; registry: number; gateway: number; control: number; config: number }
@@ -115,8 +134,18 @@ export const DEFAULT_PORTS = {
   config: 8888,
 } as const
 
-/** Names the platform's own processes use (instance keys, database and role names). */
-export const RESERVED_SERVICE_NAMES = ['registry', 'gateway', 'config', 'control', 'postgres'] as const
+/**
+ * Names the platform uses for itself: its processes' instance keys, database
+ * and role names, and the Postgres transport's broker database.
+ */
+export const RESERVED_SERVICE_NAMES = [
+  'registry',
+  'gateway',
+  'config',
+  'control',
+  'postgres',
+  'trellis-broker',
+] as const
 
 const GATEWAY_DEFAULTS = {
   timeoutMs: 10_000,
@@ -176,6 +205,9 @@ export function parseTopology(text: string, file: string): Topology {
     if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(s.name))
       throw TopologyErrors.invalid(file, `service name ${s.name} is taken by the platform; choose another`)
   }
+  const transport = doc.messaging?.transport ?? 'postgres'
+  if (transport !== 'postgres' && !doc.messaging?.url)
+    throw TopologyErrors.invalid(file, `messaging.transport ${transport} needs messaging.url`)
   const prefixes = new Map<string, string>()
   for (const s of services) {
     if (!s.expose) continue
@@ -191,6 +223,7 @@ export function parseTopology(text: string, file: string): Topology {
   return {
     name: doc.name,
     root,
+    messaging: { transport, url: doc.messaging?.url },
     ports: {
       postgres: p.postgres?.port ?? DEFAULT_PORTS.postgres,
       registry: p.registry?.port ?? DEFAULT_PORTS.registry,

@@ -5,11 +5,13 @@ import {
   KitErrors,
   ownerScope,
   replyIdempotently,
+  type ServiceContext,
   Type,
 } from '@trellis/kit'
 import { decodeCursor } from '../domain/cursor.js'
 import { checkSkus } from '../domain/product.js'
 import { CatalogErrors } from '../errors.js'
+import { priceChanged, productCreated, productUpdated } from '../events/product-events.js'
 import { ProductStore } from '../store/product-store.js'
 import {
   Category,
@@ -30,6 +32,7 @@ const WRITERS = { roles: ['merchant' as const, 'admin' as const], scopes: ['cata
 export function productRoutes(
   db: Database,
   settings: { defaultPageSize: number; maxPageSize: number },
+  publish: ServiceContext['publish'],
 ): AnyRoute[] {
   const products = new ProductStore(db)
   return [
@@ -97,16 +100,18 @@ export function productRoutes(
         const options = body.options ?? []
         const skus = body.skus.map((s) => ({ ...s, options: s.options ?? {} }))
         checkSkus(options, skus)
-        return replyIdempotently(request, reply, db, async (tx) => ({
-          status: 201,
-          body: await new ProductStore(tx).create({
+        return replyIdempotently(request, reply, db, async (tx) => {
+          const product = await new ProductStore(tx).create({
             ...body,
             merchantId,
             description: body.description ?? '',
             options,
             skus,
-          }),
-        }))
+          })
+          // Same transaction: the event exists if and only if the product does.
+          await publish(tx, productCreated(product))
+          return { status: 201, body: product }
+        })
       },
     }),
     defineRoute({
@@ -117,12 +122,18 @@ export function productRoutes(
       schema: { params: Type.Object({ id: Uuid }), body: ProductChanges, response: { 200: Product } },
       handler: async (request) => {
         const { expectedVersion, ...changes } = request.body
-        return products.update(
-          request.params.id,
-          changes,
-          expectedVersion,
-          ownerScope(request.identity, 'merchant'),
-        )
+        const owner = ownerScope(request.identity, 'merchant')
+        return db.tx(async (tx) => {
+          const product = await new ProductStore(tx).update(
+            request.params.id,
+            changes,
+            expectedVersion,
+            owner,
+          )
+          const changed = Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined)
+          await publish(tx, productUpdated(product, changed))
+          return product
+        })
       },
     }),
     defineRoute({
@@ -151,14 +162,24 @@ export function productRoutes(
         response: { 200: SkuDetail },
       },
       handler: async (request) => {
-        const done = await products.setPrice(
-          request.params.sku,
-          request.body.priceCents,
-          request.body.currency,
-          ownerScope(request.identity, 'merchant'),
-        )
-        if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
-        return (await products.sku(request.params.sku))!
+        const owner = ownerScope(request.identity, 'merchant')
+        return db.tx(async (tx) => {
+          const store = new ProductStore(tx)
+          const before = await store.sku(request.params.sku, true)
+          if (!before) throw CatalogErrors.skuNotFound(request.params.sku)
+          // Another merchant's SKU is answered like a missing one.
+          const done = await store.setPrice(
+            request.params.sku,
+            request.body.priceCents,
+            request.body.currency,
+            owner,
+          )
+          if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
+          const now = (await store.sku(request.params.sku))!
+          if (now.priceCents !== before.priceCents || now.currency !== before.currency)
+            await publish(tx, priceChanged(now.productId, now, before))
+          return now
+        })
       },
     }),
   ]

@@ -168,8 +168,10 @@ export class ProductStore {
     return (await this.get(id))!
   }
 
+  /** One SKU; with `lock`, its row is locked until the transaction ends (read-modify-write). */
   async sku(
     sku: string,
+    lock = false,
   ): Promise<(Sku & { productId: string; productName: string; status: string }) | undefined> {
     const { rows } = await this.db.query<{
       sku: string
@@ -181,7 +183,7 @@ export class ProductStore {
       status: string
     }>(
       `SELECT s.sku, s.options, s.price_cents, s.currency, s.product_id, p.name, p.status
-       FROM skus s JOIN products p ON p.id = s.product_id WHERE s.sku = $1`,
+       FROM skus s JOIN products p ON p.id = s.product_id WHERE s.sku = $1${lock ? ' FOR UPDATE OF s' : ''}`,
       [sku],
     )
     const row = rows[0]

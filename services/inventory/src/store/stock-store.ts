@@ -92,6 +92,15 @@ export class StockStore {
     return { level: toStockLevel(row), created: false }
   }
 
+  /** Creates an empty stock record for `owner` unless the SKU has one; true when it created one. */
+  async ensure(sku: string, owner: string | null): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      'INSERT INTO stock_items (sku, owner_merchant_id) VALUES ($1, $2) ON CONFLICT (sku) DO NOTHING',
+      [sku, owner],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
   /** Changes on_hand by delta atomically; refuses to go below what is reserved. Another owner's SKU is not found. */
   async adjust(
     sku: string,

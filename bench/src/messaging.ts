@@ -1,0 +1,279 @@
+// bench:messaging — events/s and end-to-end latency of the kit's messaging,
+// per transport, against the raw transport in the same run.
+//
+// Full path: a producer writes events to its outbox in its own transactions;
+// the relay publishes them; a consumer runs a handler that writes one row in
+// a transaction with its inbox record. Latency runs from the producer's
+// COMMIT to the consumer's COMMIT (both in this process, one clock).
+// Raw: the same adapter (same client, persistent messages, confirms, manual
+// acks) publishing and acknowledging directly, no outbox, no inbox;
+// latency from the publish call to the ack.
+//
+// Light load for latency: one event at a time, the next after the previous
+// arrived. Throughput: EVENTS events published in transactions of BATCH as
+// fast as the producer commits, until the last one is handled.
+import { randomBytes } from 'node:crypto'
+import {
+  compileSubscriptions,
+  createEnvelope,
+  createLogger,
+  createTransport,
+  Database,
+  type Envelope,
+  EventConsumer,
+  MESSAGING_MIGRATIONS,
+  MESSAGING_NAMESPACE,
+  migrate,
+  OutboxRelay,
+  type TransportKind,
+  writeAllToOutbox,
+  writeToOutbox,
+} from '@trellis/kit/platform'
+import { brokerStatus, createTestDatabase, LOCAL_BROKERS, startTestPostgres } from '@trellis/testing'
+import { machine, table } from './report.js'
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 2_000)
+const LATENCY_SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200)
+const BATCH = 20
+// Aggregates (keys) the events are spread over; a key's events are handled one after another.
+const KEYS = 64
+const STAGE_TIMEOUT_MS = 120_000
+const log = createLogger({ service: 'bench', instance: 'bench', level: 'silent' })
+
+interface Figures {
+  eventsPerS: number
+  p50: number
+  p99: number
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+/** Resolves when `count` signals arrived; rejects after the stage timeout (benchmarks are bounded). */
+function waiter() {
+  const waiting = new Map<string, (t: number) => void>()
+  return {
+    expect(id: string): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`event ${id} never arrived`)), STAGE_TIMEOUT_MS)
+        waiting.set(id, (t) => {
+          clearTimeout(timer)
+          resolve(t)
+        })
+      })
+    },
+    arrived(id: string) {
+      const done = waiting.get(id)
+      waiting.delete(id)
+      done?.(performance.now())
+    },
+  }
+}
+
+async function raw(kind: TransportKind, url: string): Promise<Figures> {
+  const source = `b${randomBytes(3).toString('hex')}`
+  const type = `${source}.bench.raw`
+  const publisher = await createTransport({ kind, url, log })
+  const consumer = await createTransport({ kind, url, log })
+  await Promise.all([publisher.start(), consumer.start()])
+  const arrivals = waiter()
+  const subscription = await consumer.subscribe(
+    { group: `${source}-raw`, patterns: [type], prefetch: 16 },
+    (d) => {
+      const id = (JSON.parse(Buffer.from(d.body).toString()) as Envelope).id
+      void d.ack().then(() => arrivals.arrived(id))
+    },
+  )
+  await subscription.ready()
+  await until(() => publisher.connected())
+  try {
+    const latencies: number[] = []
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const event = createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } })
+      const arrived = arrivals.expect(event.id)
+      const started = performance.now()
+      await publisher.publish([event])
+      latencies.push((await arrived) - started)
+    }
+    const events = Array.from({ length: EVENTS }, (_, i) =>
+      createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } }),
+    )
+    const all = Promise.all(events.map((e) => arrivals.expect(e.id)))
+    const started = performance.now()
+    for (let i = 0; i < events.length; i += BATCH) await publisher.publish(events.slice(i, i + BATCH))
+    const last = Math.max(...(await all))
+    return {
+      eventsPerS: EVENTS / ((last - started) / 1000),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    }
+  } finally {
+    await subscription.stop()
+    await consumer.close()
+    await publisher.close()
+    await forget(kind, url, [`${source}-raw`], source)
+  }
+}
+
+async function full(kind: TransportKind, url: string, postgresUrl: string): Promise<Figures> {
+  const source = `b${randomBytes(3).toString('hex')}`
+  const type = `${source}.bench.full`
+  const group = `${source}-full`
+  const producerDb = new Database({ url: await createTestDatabase(postgresUrl, 'producer'), log })
+  const consumerDb = new Database({ url: await createTestDatabase(postgresUrl, 'consumer'), log })
+  for (const db of [producerDb, consumerDb])
+    await migrate(db, MESSAGING_MIGRATIONS, { namespace: MESSAGING_NAMESPACE })
+  await consumerDb.query('CREATE TABLE effects (id uuid PRIMARY KEY, n integer NOT NULL)')
+  const producerTransport = await createTransport({ kind, url, log })
+  const consumerTransport = await createTransport({ kind, url, log })
+  await Promise.all([producerTransport.start(), consumerTransport.start()])
+  const arrivals = waiter()
+  const consumer = new EventConsumer({
+    group,
+    db: consumerDb,
+    transport: consumerTransport,
+    log,
+    subscriptions: compileSubscriptions({
+      [type]: async (event, { tx }) => {
+        await tx.query('INSERT INTO effects (id, n) VALUES ($1, $2)', [
+          event.id,
+          (event.data as { i: number }).i,
+        ])
+      },
+    }),
+    maxAttempts: 5,
+    maxDeliveries: 10,
+    retryBaseMs: 100,
+    retryMaxMs: 5_000,
+    prefetch: 16,
+    drainTimeoutMs: 5_000,
+    onHandled: (e) => arrivals.arrived(e.id),
+  })
+  await consumer.start()
+  await consumer.ready()
+  await until(() => producerTransport.connected())
+  const relay = new OutboxRelay({
+    db: producerDb,
+    transport: producerTransport,
+    log,
+    batchSize: 100,
+    pollMs: 1_000,
+    retryBaseMs: 100,
+    retryMaxMs: 5_000,
+  })
+  relay.start()
+  const commit = (drafts: Array<{ i: number }>) =>
+    producerDb.tx((tx) =>
+      writeAllToOutbox(
+        tx,
+        source,
+        drafts.map((d) => ({ type, key: `k${d.i % KEYS}`, data: d })),
+      ),
+    )
+  try {
+    const latencies: number[] = []
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      // The event id is known only inside the transaction; expect it from there, time from the commit.
+      let arrived: Promise<number> | undefined
+      await producerDb.tx(async (tx) => {
+        const e = await writeToOutbox(tx, source, { type, key: `k${i % KEYS}`, data: { i } })
+        arrived = arrivals.expect(e.id)
+      })
+      const committed = performance.now()
+      latencies.push((await arrived!) - committed)
+    }
+    const arrivalsAll: Array<Promise<number>> = []
+    const started = performance.now()
+    for (let i = 0; i < EVENTS; i += BATCH) {
+      const written = await commit(Array.from({ length: BATCH }, (_, j) => ({ i: i + j })))
+      for (const e of written) arrivalsAll.push(arrivals.expect(e.id))
+    }
+    const last = Math.max(...(await Promise.all(arrivalsAll)))
+    return {
+      eventsPerS: EVENTS / ((last - started) / 1000),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    }
+  } finally {
+    await consumer.stop()
+    await relay.stop()
+    await consumerTransport.close()
+    await producerTransport.close()
+    await producerDb.close()
+    await consumerDb.close()
+    await forget(kind, url, [group], source)
+  }
+}
+
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('transport did not connect')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Leaves the machine's brokers as they were: the bench's queues, consumers and events go. */
+async function forget(kind: TransportKind, url: string, groups: string[], source: string): Promise<void> {
+  if (kind === 'rabbitmq') {
+    const { default: amqp } = await import('amqplib')
+    const connection = await amqp.connect(url)
+    const channel = await connection.createChannel()
+    for (const g of groups) {
+      await channel.deleteQueue(`trellis.${g}`)
+      await channel.deleteQueue(`trellis.${g}.dead`)
+    }
+    await connection.close()
+  } else if (kind === 'nats') {
+    const { connect } = await import('@nats-io/transport-node')
+    const { jetstreamManager } = await import('@nats-io/jetstream')
+    const nc = await connect({ servers: url })
+    const jsm = await jetstreamManager(nc)
+    for await (const info of jsm.consumers.list('TRELLIS_EVENTS'))
+      if (groups.some((g) => info.name.startsWith(`${g}_`)))
+        await jsm.consumers.delete('TRELLIS_EVENTS', info.name)
+    await jsm.streams.purge('TRELLIS_EVENTS', { filter: `trellis.events.${source}.>` })
+    await nc.close()
+  }
+}
+
+const postgres = await startTestPostgres()
+const rows: Array<Array<string | number>> = []
+const fmt = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(1)))
+try {
+  for (const kind of ['postgres', 'rabbitmq', 'nats'] as const) {
+    let url: string
+    if (kind === 'postgres') url = await createTestDatabase(postgres.adminUrl, 'broker')
+    else {
+      const status = await brokerStatus(kind)
+      if (!status.run) {
+        rows.push([kind, 'skipped', status.reason, '', '', ''])
+        continue
+      }
+      url = LOCAL_BROKERS[kind].url()
+    }
+    process.stderr.write(`bench:messaging ${kind}…\n`)
+    const r = await raw(kind, url)
+    const f = await full(kind, url, postgres.adminUrl)
+    rows.push([kind, 'raw transport', fmt(r.eventsPerS), fmt(r.p50), fmt(r.p99), '1.00'])
+    rows.push([
+      kind,
+      'outbox → transport → inbox',
+      fmt(f.eventsPerS),
+      fmt(f.p50),
+      fmt(f.p99),
+      (f.eventsPerS / r.eventsPerS).toFixed(2),
+    ])
+  }
+} finally {
+  await postgres.stop()
+}
+
+process.stdout.write(
+  `\nbench:messaging — ${EVENTS} events for throughput (transactions of ${BATCH}), ${LATENCY_SAMPLES} one at a time for latency\n${machine()}\n\n${table(
+    ['transport', 'path', 'events/s', 'p50 ms', 'p99 ms', 'throughput ratio to raw'],
+    rows,
+  )}\n`,
+)

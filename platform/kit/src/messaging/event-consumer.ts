@@ -1,0 +1,267 @@
+import type { Database } from '../db/database.js'
+import { isTrellisError } from '../errors/define-error.js'
+import type { Logger } from '../log/logger.js'
+import { backoffDelay, sleep } from './backoff.js'
+import { DeadLetterStore } from './dead-letters.js'
+import { type Envelope, parseEnvelope } from './envelope.js'
+import { MessagingErrors } from './messaging-errors.js'
+import { writeToOutbox } from './outbox.js'
+import type { CompiledSubscription } from './subscriptions.js'
+import type { Delivery, Subscription, Transport } from './transport.js'
+
+export interface EventConsumerOptions {
+  /** The consumer group: the service's name. Its replicas compete; other services get their own copy. */
+  group: string
+  db: Database
+  transport: Transport | undefined
+  subscriptions: CompiledSubscription[]
+  log: Logger
+  /** Tries of a failing handler before the message becomes a dead letter. */
+  maxAttempts: number
+  /** Deliveries without an acknowledgement (consumers dying mid-handler) before it becomes one. */
+  maxDeliveries: number
+  retryBaseMs: number
+  retryMaxMs: number
+  prefetch: number
+  /** How long `stop` waits for handlers in progress. */
+  drainTimeoutMs: number
+  /** Called once a message's handlers have committed (metrics, benchmarks). */
+  onHandled?: (envelope: Envelope) => void
+}
+
+export interface ConsumerStats {
+  handled: number
+  duplicates: number
+  retries: number
+  deadLettered: number
+}
+
+export interface ReplayResult {
+  id: number
+  messageId: string | null
+  /** The inbox already had the message: replaying had no effect, and none was needed. */
+  alreadyHandled: boolean
+}
+
+/**
+ * The consuming side of a service: receives its group's messages from the
+ * transport and runs the matching handlers, each message in one database
+ * transaction together with its inbox record, so a redelivered message has
+ * no second effect. Messages of one key run one after another, in arrival
+ * order; different keys run concurrently (up to `prefetch`). A failing
+ * handler is retried with backoff while the message is held; after
+ * `maxAttempts` it becomes a dead letter (with its error) and is
+ * acknowledged. Dead letters are replayed through the same path.
+ */
+export class EventConsumer {
+  readonly stats: ConsumerStats = { handled: 0, duplicates: 0, retries: 0, deadLettered: 0 }
+  readonly deadLetters: DeadLetterStore
+  private subscription: Subscription | undefined
+  private readonly keys = new Map<string, Promise<void>>()
+  private readonly inFlight = new Set<Promise<void>>()
+  private readonly abort = new AbortController()
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.deadLetters = new DeadLetterStore(options.db)
+  }
+
+  get patterns(): string[] {
+    return this.options.subscriptions.map((s) => s.pattern.text)
+  }
+
+  /** Resolves once the group's subscription exists on the transport (at once when there is nothing to subscribe). */
+  ready(): Promise<void> {
+    return this.subscription?.ready() ?? Promise.resolve()
+  }
+
+  async start(): Promise<void> {
+    if (!this.options.transport || this.options.subscriptions.length === 0) return
+    this.subscription = await this.options.transport.subscribe(
+      { group: this.options.group, patterns: this.patterns, prefetch: this.options.prefetch },
+      (delivery) => this.accept(delivery),
+    )
+  }
+
+  /** Stops taking messages, lets handlers in progress finish (bounded); retries waiting are given back. */
+  async stop(): Promise<void> {
+    await this.subscription?.stop().catch(() => undefined)
+    this.abort.abort()
+    const drained = Promise.allSettled([...this.inFlight])
+    await Promise.race([drained, sleep(this.options.drainTimeoutMs)])
+  }
+
+  private accept(delivery: Delivery): void {
+    let envelope: Envelope
+    try {
+      envelope = parseEnvelope(delivery.body)
+    } catch (error) {
+      this.track(this.bury(delivery, undefined, (error as Error).message, delivery.deliveryCount))
+      return
+    }
+    // One key at a time, in arrival order: chain behind the key's previous message.
+    const previous = this.keys.get(envelope.key) ?? Promise.resolve()
+    const next = previous.then(() => this.process(delivery, envelope))
+    this.keys.set(envelope.key, next)
+    void next.finally(() => {
+      if (this.keys.get(envelope.key) === next) this.keys.delete(envelope.key)
+    })
+    this.track(next)
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error) => this.options.log.error({ err: error }, 'message handling failed'))
+    this.inFlight.add(tracked)
+    void tracked.finally(() => this.inFlight.delete(tracked))
+  }
+
+  private async process(delivery: Delivery, envelope: Envelope): Promise<void> {
+    const { log, maxAttempts, maxDeliveries } = this.options
+    if (delivery.deliveryCount > maxDeliveries) {
+      const reason = Number.isFinite(delivery.deliveryCount)
+        ? `delivered ${delivery.deliveryCount} times without being acknowledged (did its handler stop the process?)`
+        : 'dead-lettered by the broker after too many deliveries'
+      await this.bury(delivery, envelope, reason, delivery.deliveryCount)
+      return
+    }
+    let lastError: unknown
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (this.abort.signal.aborted) {
+        // Stopping: give it back for another consumer rather than hold it.
+        await delivery.release(0).catch(() => undefined)
+        return
+      }
+      try {
+        await this.handle(envelope, attempt)
+        await delivery.ack().catch((error) =>
+          // Handled and committed; if the ack is lost the message comes back and the inbox drops it.
+          log.warn(
+            { err: error, messageId: envelope.id },
+            'ack failed after handling; a redelivery will be dropped',
+          ),
+        )
+        return
+      } catch (error) {
+        lastError = error
+        if (attempt < maxAttempts) {
+          this.stats.retries += 1
+          const delay = backoffDelay(attempt, this.options.retryBaseMs, this.options.retryMaxMs)
+          log.warn(
+            {
+              messageId: envelope.id,
+              type: envelope.type,
+              attempt,
+              retryInMs: delay,
+              reason: describe(error),
+            },
+            'event handler failed; retrying',
+          )
+          await sleep(delay, this.abort.signal)
+        }
+      }
+    }
+    await this.bury(delivery, envelope, describe(lastError), maxAttempts)
+  }
+
+  /** Runs the matching handlers with the inbox record in one transaction; a known message id does nothing. */
+  private async handle(envelope: Envelope, attempt: number): Promise<'handled' | 'duplicate'> {
+    const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
+    const tx = await this.options.db.pool.connect()
+    let outcome: 'handled' | 'duplicate'
+    try {
+      // BEGIN and the inbox record in one round trip (a simple query, so its values are literals).
+      const [, inserted] = (await tx.query(
+        `BEGIN; INSERT INTO trellis_inbox (message_id, type, source)
+         VALUES (${tx.escapeLiteral(envelope.id)}, ${tx.escapeLiteral(envelope.type)}, ${tx.escapeLiteral(envelope.source)})
+         ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
+      )) as unknown as Array<{ rowCount: number | null }>
+      if (!inserted?.rowCount) outcome = 'duplicate'
+      else {
+        const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
+        for (const { handler } of handlers) {
+          await handler(envelope, {
+            tx,
+            log,
+            attempt,
+            publish: (draft) => writeToOutbox(tx, this.options.group, draft),
+          })
+        }
+        outcome = 'handled'
+      }
+      await tx.query('COMMIT')
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      tx.release()
+    }
+    if (outcome === 'duplicate') this.stats.duplicates += 1
+    else {
+      this.stats.handled += 1
+      this.options.onHandled?.(envelope)
+    }
+    return outcome
+  }
+
+  /** Stores a dead letter and acknowledges; if even that fails (database down), gives the message back. */
+  private async bury(
+    delivery: Delivery,
+    envelope: Envelope | undefined,
+    error: string,
+    attempts: number,
+  ): Promise<void> {
+    const body =
+      typeof delivery.body === 'string' ? delivery.body : Buffer.from(delivery.body).toString('utf8')
+    try {
+      await this.deadLetters.add({
+        messageId: envelope?.id,
+        type: envelope?.type,
+        body,
+        error,
+        attempts: Number.isFinite(attempts) ? attempts : 0,
+      })
+    } catch (storeError) {
+      this.options.log.warn(
+        { err: storeError },
+        'cannot store a dead letter; the message goes back to the transport',
+      )
+      await delivery.release(this.options.retryMaxMs).catch(() => undefined)
+      return
+    }
+    this.stats.deadLettered += 1
+    this.options.log.error(
+      { messageId: envelope?.id, type: envelope?.type, attempts, reason: error },
+      'message moved to the dead letters',
+    )
+    await delivery.ack().catch(() => undefined)
+  }
+
+  /** Runs a dead letter's handlers once more, here and now; on success it is marked replayed. */
+  async replay(id: number): Promise<ReplayResult> {
+    const letter = await this.deadLetters.get(id)
+    if (!letter) throw MessagingErrors.deadLetterNotFound(String(id))
+    if (letter.replayedAt) return { id, messageId: letter.messageId, alreadyHandled: true }
+    let envelope: Envelope
+    try {
+      envelope = parseEnvelope(letter.body)
+    } catch (error) {
+      throw MessagingErrors.replayFailed(String(id), (error as Error).message)
+    }
+    if (!this.options.subscriptions.some((s) => s.pattern.matches(envelope.type)))
+      throw MessagingErrors.noHandler(String(id), envelope.type)
+    let outcome: 'handled' | 'duplicate'
+    try {
+      outcome = await this.handle(envelope, letter.attempts + letter.replayCount + 1)
+    } catch (error) {
+      await this.deadLetters.recordFailedReplay(id, describe(error))
+      throw MessagingErrors.replayFailed(String(id), describe(error))
+    }
+    await this.deadLetters.markReplayed(id)
+    this.options.log.info({ deadLetter: id, messageId: envelope.id, outcome }, 'dead letter replayed')
+    return { id, messageId: envelope.id, alreadyHandled: outcome === 'duplicate' }
+  }
+}
+
+function describe(error: unknown): string {
+  if (isTrellisError(error)) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}
