@@ -61,7 +61,11 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
     quietPaths: /^\/(health|v1\/services(\?|$|\/[^/]+(\?|$)|\/.+\/heartbeat))/,
   })
   const startedAt = Date.now()
-  const warmingUp = () => Date.now() - startedAt < options.ttlMs
+  // One flag, flipped by the same timer that announces the end of the warm-up:
+  // a clock reading could still say "warming" in the snapshot that announces
+  // its end, and watchers would then keep instances that never came back.
+  let warm = true
+  const warmingUp = () => warm
 
   table.onChange((change) => {
     if (change)
@@ -80,7 +84,10 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
 
   const sweep = setInterval(() => table.expire(), options.sweepIntervalMs)
   // When the warm-up ends, move the index so that watchers drop instances that never came back.
-  const warmup = setTimeout(() => table.touch(), options.ttlMs)
+  const warmup = setTimeout(() => {
+    warm = false
+    table.touch()
+  }, options.ttlMs)
   // Blocking queries would hold the close for up to maxWaitMs: answer them now.
   let closing = false
   app.addHook('preClose', async () => {

@@ -15,7 +15,7 @@ describe('topology', () => {
 
   it("refuses a service named after one of the platform's processes", () => {
     expect(() => parseTopology('name: t\nservices:\n  config: { path: x }\n', '/x/trellis.yaml')).toThrow(
-      /service name config is taken by the platform/,
+      /service name config is reserved for the platform/,
     )
   })
 })

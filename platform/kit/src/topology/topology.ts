@@ -203,7 +203,10 @@ export function parseTopology(text: string, file: string): Topology {
   })
   for (const s of services) {
     if ((RESERVED_SERVICE_NAMES as readonly string[]).includes(s.name))
-      throw TopologyErrors.invalid(file, `service name ${s.name} is taken by the platform; choose another`)
+      throw TopologyErrors.invalid(
+        file,
+        `service name ${s.name} is reserved for the platform; choose another`,
+      )
   }
   const transport = doc.messaging?.transport ?? 'postgres'
   if (transport !== 'postgres' && !doc.messaging?.url)
