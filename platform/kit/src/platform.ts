@@ -23,6 +23,7 @@ export {
   type Role,
 } from './auth/identity.js'
 export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from './client/balancer.js'
+export { CallAbort } from './client/call-abort.js'
 export { CallErrors } from './client/call-errors.js'
 export { callPolicy } from './client/call-policy.js'
 export { breakerStateName, createBreaker } from './client/circuit-breaker.js'

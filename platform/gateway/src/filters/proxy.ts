@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from '
 import { Writable } from 'node:stream'
 import {
   AttemptFailure,
+  CallAbort,
   connectionFailure,
   DEADLINE_HEADER,
   type Endpoint,
@@ -116,7 +117,9 @@ async function forward(
   const { req, res } = context
   const service = upstream.service
   context.upstream = endpoint.id
-  const abort = new AbortController()
+  // A plain EventEmitter, not an AbortController: undici takes either, and an
+  // AbortSignal costs about 30 µs of CPU per request (see the kit's CallAbort).
+  const abort = new CallAbort()
   const onClose = () => {
     if (!res.writableFinished) abort.abort()
   }

@@ -16,6 +16,7 @@ import type { Dispatcher } from 'undici'
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
 import { REQUEST_ID_HEADER } from '../http/create-app.js'
 import type { Logger } from '../log/logger.js'
+import { CallAbort } from './call-abort.js'
 import { CallErrors, UNAVAILABILITY } from './call-errors.js'
 import type { CallPolicy, RoutePolicy } from './call-policy.js'
 import { breakerStateName, createBreaker } from './circuit-breaker.js'
@@ -80,6 +81,8 @@ class RetryDenied extends Error {
 
 interface RouteState {
   key: string
+  /** The path template, split once into literal text and parameter names. */
+  template: Template
   /** The duration series of successful calls, looked up once. */
   ok: { observe(seconds: number): void }
   timeoutMs: number
@@ -174,9 +177,7 @@ export class DependencyClient {
     try {
       if (budgetMs <= 0) throw CallErrors.deadlineExceeded(this.dependency)
       const value = await this.execute<T>(request, method, route, budgetMs)
-      this.metrics.calls
-        .labels(this.dependency, route.key, 'ok')
-        .observe((performance.now() - started) / 1000)
+      route.ok.observe((performance.now() - started) / 1000)
       return value
     } catch (raw) {
       const error = this.toCallError(raw, method, request.path, budgetMs)
@@ -206,11 +207,11 @@ export class DependencyClient {
     const retries = request.retries ?? route.retries
     const retryPolicy = retries === route.retries ? route.retry : this.retryPolicy(retries)
     const deadlineAt = performance.now() + budgetMs
-    const path = buildPath(request)
+    const path = buildPath(route.template, request)
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
     this.budget.deposit()
     let last: { endpoint: Endpoint; error: unknown } | undefined
-    const deadline = new AbortController()
+    const deadline = new CallAbort()
 
     const attempt = async (n: number): Promise<T> => {
       if (n > 0) {
@@ -308,7 +309,9 @@ export class DependencyClient {
 
   private succeeded(endpoint: Endpoint): void {
     this.outliers.success(endpoint)
-    this.metrics.attempts.labels(this.dependency, endpoint.id, 'ok').inc()
+    // The series is looked up once per endpoint: prom-client hashes label values on every labels() call.
+    endpoint.okAttempts ??= this.metrics.attempts.labels(this.dependency, endpoint.id, 'ok')
+    endpoint.okAttempts.inc()
   }
 
   private failed(endpoint: Endpoint, failure: AttemptFailure): AttemptFailure {
@@ -379,6 +382,7 @@ export class DependencyClient {
       const retries = declared.retries ?? this.policy.retries
       state = {
         key,
+        template: compileTemplate(path),
         ok: this.metrics.calls.labels(this.dependency, key, 'ok'),
         timeoutMs: declared.timeoutMs ?? this.policy.timeoutMs,
         retries,
@@ -408,13 +412,23 @@ export class DependencyClient {
 
 type AttemptFailureAt = AttemptFailure & { endpoint?: Endpoint }
 
-function buildPath(request: CallRequest<unknown>): string {
-  const params = request.params ?? {}
-  let path = request.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
-    const value = params[name]
-    if (value === undefined) throw new Error(`call to ${request.path}: no value for :${name}`)
-    return encodeURIComponent(String(value))
-  })
+/** A path template split at its `:name` placeholders: literal text at even indexes, names at odd ones. */
+type Template = string[]
+
+function compileTemplate(path: string): Template {
+  return path.split(/:([A-Za-z0-9_]+)/)
+}
+
+function buildPath(template: Template, request: CallRequest<unknown>): string {
+  let path = template[0]!
+  if (template.length > 1) {
+    const params = request.params ?? {}
+    for (let i = 1; i < template.length; i += 2) {
+      const value = params[template[i]!]
+      if (value === undefined) throw new Error(`call to ${request.path}: no value for :${template[i]}`)
+      path += encodeURIComponent(String(value)) + template[i + 1]
+    }
+  }
   if (request.query) {
     const search = new URLSearchParams()
     for (const [name, value] of Object.entries(request.query))

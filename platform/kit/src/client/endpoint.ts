@@ -13,6 +13,8 @@ export class Endpoint {
   ejectedUntil = 0
   /** Back from an ejection, not yet proven: one failure ejects it again. */
   probation = false
+  /** This endpoint's successful-attempts counter series, looked up on first use. */
+  okAttempts: { inc(): void } | undefined
 
   constructor(
     readonly id: string,
