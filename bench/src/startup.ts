@@ -10,11 +10,17 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@trellis/control'
+import { loadTopology } from '@trellis/kit/platform'
 import { request } from 'undici'
 import { machine, median, table } from './report.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
+// Every replica of the topology, plus the registry, the config server and the gateway.
+const INSTANCES = (await loadTopology(join(ROOT, 'trellis.yaml'))).services.reduce(
+  (n, s) => n + s.replicas,
+  3,
+)
 
 async function trellisStart(home: string): Promise<number> {
   const env = {
@@ -37,7 +43,7 @@ async function trellisStart(home: string): Promise<number> {
     try {
       const res = await request(control, { headersTimeout: 1_000, bodyTimeout: 1_000 })
       const status = (await res.body.json()) as { instances: Array<{ ready: boolean }> }
-      if (status.instances.length >= 7 && status.instances.every((i) => i.ready)) {
+      if (status.instances.length >= INSTANCES && status.instances.every((i) => i.ready)) {
         elapsed = performance.now() - started
         break
       }
@@ -84,7 +90,7 @@ for (let run = 0; run < RUNS; run++) {
   await chmod(home, 0o755)
   cold.push(await trellisStart(home))
   warm.push(await trellisStart(home))
-  bare.push(await bareProcesses(7))
+  bare.push(await bareProcesses(INSTANCES))
   await rm(home, { recursive: true, force: true })
   process.stderr.write(
     `run ${run + 1}/${RUNS}: cold ${cold.at(-1)!.toFixed(0)} ms, warm ${warm.at(-1)!.toFixed(0)} ms, bare ${bare.at(-1)!.toFixed(0)} ms\n`,
@@ -92,7 +98,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 const floor = median(bare)
-console.log(`\nbench:startup — npm start until all 7 instances are ready (median of ${RUNS})`)
+console.log(`\nbench:startup — npm start until all ${INSTANCES} instances are ready (median of ${RUNS})`)
 console.log(`machine: ${machine()}\n`)
 console.log(
   table(
@@ -113,7 +119,7 @@ console.log(
         (median(warm) / floor).toFixed(1),
       ],
       [
-        'baseline: 7 bare Node HTTP processes',
+        `baseline: ${INSTANCES} bare Node HTTP processes`,
         floor.toFixed(0),
         Math.min(...bare).toFixed(0),
         Math.max(...bare).toFixed(0),

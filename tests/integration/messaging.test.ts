@@ -9,10 +9,23 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 // database in the same PostgreSQL): catalog announces, inventory reacts; the
 // CLI lists and replays dead letters, finding instances through the registry.
 let system: TestSystem
+/** The seeded admin's bearer token: creating products and reading stock need a signed-in caller. */
+let admin: Record<string, string>
 
 beforeAll(async () => {
   system = await startTestSystem({ postgresUrl: inject('postgresUrl'), databasePrefix: `m${process.pid}_` })
   await system.waitReady(60_000)
+  const login = await eventually(
+    async () => {
+      const res = await http(`${system.urls.gateway}/api/identity/login`, {
+        body: { email: 'admin@trellis.local', password: 'admin-demo-pass' },
+      })
+      return res.status === 200 ? res : undefined
+    },
+    30_000,
+    'admin sign-in',
+  )
+  admin = { authorization: `Bearer ${login.body.accessToken}` }
 })
 afterAll(() => system?.stop())
 
@@ -44,6 +57,7 @@ describe('messaging in the running system', () => {
   it('gives a product created through the gateway a stock record for each SKU', async () => {
     const merchants = await gateway('/api/catalog/merchants')
     const created = await gateway('/api/catalog/products', {
+      headers: admin,
       body: {
         merchantId: merchants.body.items[0].id,
         name: 'Event-driven Teapot',
@@ -59,7 +73,7 @@ describe('messaging in the running system', () => {
     for (const sku of ['EVT-TEAPOT-S', 'EVT-TEAPOT-L']) {
       const stock = await eventually(
         async () => {
-          const res = await gateway(`/api/inventory/stock/${sku}`)
+          const res = await gateway(`/api/inventory/stock/${sku}`, { headers: admin })
           return res.status === 200 && res.body
         },
         30_000,
@@ -67,6 +81,27 @@ describe('messaging in the running system', () => {
       )
       expect(stock).toMatchObject({ onHand: 0, reserved: 0 })
     }
+    // The records belong to the product's merchant, and to no other.
+    const SELLERS: Record<string, string> = {
+      'northwind-outfitters': 'northwind@example.com',
+      'blue-kettle-coffee': 'kettle@example.com',
+      'paper-and-pine': 'pine@example.com',
+      'volt-electronics': 'volt@example.com',
+    }
+    const as = async (email: string) => {
+      const login = await http(`${system.urls.gateway}/api/identity/login`, {
+        body: { email, password: 'merchant-demo-pass' },
+      })
+      return { authorization: `Bearer ${login.body.accessToken}` }
+    }
+    const seller = SELLERS[merchants.body.items[0].slug as string]!
+    const other = Object.values(SELLERS).find((email) => email !== seller)!
+    expect((await gateway('/api/inventory/stock/EVT-TEAPOT-S', { headers: await as(seller) })).status).toBe(
+      200,
+    )
+    expect((await gateway('/api/inventory/stock/EVT-TEAPOT-S', { headers: await as(other) })).status).toBe(
+      404,
+    )
     // The internal messaging routes are not reachable through the gateway.
     expect((await gateway('/api/inventory/messaging/dead-letters')).status).toBe(404)
   })
@@ -96,7 +131,7 @@ describe('messaging in the running system', () => {
     const replayed = await trellis(['dead-letters', 'replay', 'inventory', id])
     expect(replayed.output).toContain(`inventory dead letter ${id}: replayed`)
     expect(replayed.code).toBe(0)
-    expect((await gateway('/api/inventory/stock/CLI-REPLAY-1')).status).toBe(200)
+    expect((await gateway('/api/inventory/stock/CLI-REPLAY-1', { headers: admin })).status).toBe(200)
 
     const again = await trellis(['dead-letters', 'replay', 'inventory', id])
     expect(again.output).toContain('no second effect')

@@ -22,6 +22,8 @@ describe('walking skeleton', () => {
       'catalog-2',
       'config-1',
       'gateway-1',
+      'identity-1',
+      'identity-2',
       'inventory-1',
       'inventory-2',
       'registry-1',
@@ -38,7 +40,13 @@ describe('walking skeleton', () => {
     const skus = products.body.items.flatMap((p: { skus: Array<{ sku: string }> }) =>
       p.skus.map((s) => s.sku),
     )
-    const stock = await gateway('/api/inventory/stock?limit=200')
+    // Stock is the merchants' and the admins' business: sign in as the seeded admin.
+    const login = await http(`${system.urls.gateway}/api/identity/login`, {
+      body: { email: 'admin@trellis.local', password: 'admin-demo-pass' },
+    })
+    const stock = await http(`${system.urls.gateway}/api/inventory/stock?limit=200`, {
+      headers: { authorization: `Bearer ${login.body.accessToken}` },
+    })
     expect(stock.body.items.map((s: { sku: string }) => s.sku).sort()).toEqual([...skus].sort())
   })
 

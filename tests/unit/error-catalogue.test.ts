@@ -12,6 +12,7 @@ await import('@trellis/config-server')
 await import('@trellis/control')
 await import('../../services/catalog/src/errors.js')
 await import('../../services/inventory/src/errors.js')
+await import('../../services/identity/src/errors.js')
 await import('../../services/storefront/src/errors.js')
 
 describe('error catalogue', () => {

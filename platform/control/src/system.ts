@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import {
   createLogger,
+  generateEdgeKeys,
   loadTopology,
   type MessagingTransport,
   RegistryClient,
@@ -179,6 +180,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     printer.system(`messaging over ${transport}${provisionBroker ? ' (broker database trellis_broker)' : ''}`)
 
     const scale = new Map<string, number>()
+    // One key pair per run: the gateway signs identity assertions, every service verifies them.
+    const edge = await generateEdgeKeys()
     const held = new Set<string>()
     const all = () =>
       desiredInstances({
@@ -190,6 +193,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         env: options.env ?? {},
         config,
         configCacheDir: home.configCacheDir,
+        edge,
         messaging,
       })
     const desired = () => all().filter((spec) => !held.has(spec.key))

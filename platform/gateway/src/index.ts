@@ -5,3 +5,5 @@ export type { FilterStage, GatewayContext, GatewayFilter, ResponseHead } from '.
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js'
 export { PublicRoutes } from './public-routes.js'
 export { type ExposedService, type RouteMatch, RouteTable } from './route-table.js'
+export { DEFAULT_SECURITY, type SecurityOptions } from './security-options.js'
+export { DEFAULT_FILTERS, GatewaySettings, securityOptions } from './settings.js'

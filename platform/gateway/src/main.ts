@@ -15,7 +15,7 @@ import {
 } from '@trellis/kit/platform'
 import { buildFilters } from './build-filters.js'
 import { createGateway } from './gateway.js'
-import { GatewayKitSettings, GatewaySettings } from './settings.js'
+import { GatewayKitSettings, GatewaySettings, securityOptions } from './settings.js'
 
 const VERSION = '0.1.0'
 const settings = loadSettings(GatewaySettings, process.env)
@@ -67,6 +67,7 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   topology,
   directory,
   upstreamConnections: settings.upstreamConnections,
+  security: securityOptions(settings),
   log,
   healthDetails: () => (central ? { config: central.status() } : {}),
 })

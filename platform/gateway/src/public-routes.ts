@@ -25,8 +25,8 @@ export class PublicRoutes {
       const router = Router({ ignoreTrailingSlash: true, maxParamLength: 256 })
       const noop = () => undefined
       for (const route of routes) {
-        router.on(route.method as HTTPMethod, route.url, noop)
-        if (route.method === 'GET') router.on('HEAD', route.url, noop)
+        router.on(route.method as HTTPMethod, route.url, noop, route)
+        if (route.method === 'GET') router.on('HEAD', route.url, noop, route)
       }
       this.routers.set(name, router)
       this.fingerprints.set(name, fingerprint)
@@ -35,9 +35,16 @@ export class PublicRoutes {
 
   /** Unknown service (no instance has registered routes yet) → undefined: the caller decides. */
   allows(service: string, method: string, path: string): boolean | undefined {
+    const found = this.find(service, method, path)
+    return found === undefined ? undefined : found !== null
+  }
+
+  /** The public route a request matches (with its policy), null when none, undefined for an unknown service. */
+  find(service: string, method: string, path: string): RouteInfo | null | undefined {
     const router = this.routers.get(service)
     if (!router) return undefined
-    return router.find(method as HTTPMethod, path) !== null
+    const found = router.find(method as HTTPMethod, path)
+    return found ? (found.store as RouteInfo) : null
   }
 }
 
@@ -47,7 +54,10 @@ function unionOfPublicRoutes(instances: InstanceRecord[]): RouteInfo[] {
     const routes = Array.isArray(instance.metadata.routes) ? instance.metadata.routes : []
     for (const route of routes) {
       if (route.access !== 'public') continue
-      seen.set(`${route.method} ${route.url}`, route)
+      const key = `${route.method} ${route.url}`
+      // Replicas that disagree (a rolling change of policy): the stricter, non-public one wins.
+      if (seen.get(key) && route.auth === 'public') continue
+      seen.set(key, route)
     }
   }
   return [...seen.values()].sort((a, b) => (`${a.method} ${a.url}` < `${b.method} ${b.url}` ? -1 : 1))

@@ -3,6 +3,17 @@
 
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+export { AuthErrors } from './auth/auth-errors.js'
+export {
+  type AuthDecision,
+  type AuthPolicy,
+  DEFAULT_AUTH,
+  decide,
+  type Identity,
+  ROLES,
+  type Role,
+} from './auth/identity.js'
+export { inScope, type OwnerKind, ownerScope } from './auth/ownership.js'
 export { CallErrors } from './client/call-errors.js'
 export { type CallPolicy, callPolicy, type DependencyPolicy, type RoutePolicy } from './client/call-policy.js'
 export { clientFor } from './client/client-for.js'

@@ -1,6 +1,27 @@
 // What the platform's own processes (registry, gateway, control loop) share
 // with the kit. Services import `@trellis/kit`, not this.
 
+export {
+  AssertionSigner,
+  AssertionVerifier,
+  type EdgeKeys,
+  generateEdgeKeys,
+  IDENTITY_HEADER,
+  RESERVED_HEADER_PREFIX,
+  reasonOf,
+} from './auth/assertion.js'
+export { AuthErrors } from './auth/auth-errors.js'
+export { ExpiringCache } from './auth/expiring-cache.js'
+export {
+  type AuthPolicy,
+  DEFAULT_AUTH,
+  decide,
+  describePolicy,
+  type Identity,
+  parsePolicy,
+  ROLES,
+  type Role,
+} from './auth/identity.js'
 export { type Balancer, LeastOutstandingBalancer, RoundRobinBalancer } from './client/balancer.js'
 export { CallAbort } from './client/call-abort.js'
 export { CallErrors } from './client/call-errors.js'

@@ -5,6 +5,7 @@ export {
   type TestConfigServerOptions,
 } from './config-server.js'
 export { eventually, http, type JsonResponse, processAlive } from './http.js'
+export { identityHeaders, TEST_IDENTITIES, testEdgeKeys } from './identity.js'
 export {
   BROKER_BINARIES,
   brokerBinaryAvailable,

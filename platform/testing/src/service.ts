@@ -1,5 +1,12 @@
 import { Writable } from 'node:stream'
-import { type RunningService, runService, type ServiceDefinition, type SettingSpecs } from '@trellis/kit'
+import {
+  type Identity,
+  type RunningService,
+  runService,
+  type ServiceDefinition,
+  type SettingSpecs,
+} from '@trellis/kit'
+import { identityHeaders, testEdgeKeys } from './identity.js'
 import { createTestDatabase } from './postgres.js'
 
 export interface TestServiceOptions {
@@ -15,6 +22,8 @@ export interface TestServiceOptions {
 export interface TestService extends RunningService {
   databaseUrl: string | undefined
   logs: string[]
+  /** Headers that make a request to this service come from `identity` (as if through the gateway). */
+  as(identity: Identity): Promise<Record<string, string>>
 }
 
 /** Runs one service in-process on a free port, with its own fresh database and its migrations applied. */
@@ -27,17 +36,23 @@ export async function startTestService<S extends SettingSpecs>(
     : (options.databaseUrl ??
       (await createTestDatabase(requireUrl(options.postgresUrl, definition.name), definition.name)))
   const logs = options.logs ?? []
+  const { edge } = await testEdgeKeys()
   const running = await runService(definition, {
     env: {
       TRELLIS_ENV: 'test',
       TRELLIS_LOG_LEVEL: 'info',
       TRELLIS_DEREGISTER_DELAY_MS: '0',
+      TRELLIS_EDGE_PUBLIC_KEYS: edge.publicKeys,
       ...(databaseUrl ? { TRELLIS_DATABASE_URL: databaseUrl } : {}),
       ...options.env,
     },
     logDestination: collect(logs),
   })
-  return Object.assign(running, { databaseUrl, logs })
+  return Object.assign(running, {
+    databaseUrl,
+    logs,
+    as: (identity: Identity) => identityHeaders(definition.name, identity),
+  })
 }
 
 function requireUrl(url: string | undefined, name: string): string {

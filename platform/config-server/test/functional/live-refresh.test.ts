@@ -38,6 +38,7 @@ const shop = defineService({
         method: 'GET',
         url: '/settings',
         summary: 'the settings as the code reads them',
+        auth: 'public',
         schema: {
           response: {
             200: Type.Object({

@@ -30,6 +30,8 @@ export interface DesiredContext {
   scale: Map<string, number>
   /** Added to every instance's environment. */
   env: Record<string, string>
+  /** This run's edge key pair: the private half for the gateway, the public half for every service. */
+  edge?: { signingKey: string; publicKeys: string }
   config: ConfigSecrets
   /** Where instances keep their last good configuration. */
   configCacheDir: string
@@ -54,7 +56,13 @@ export const PLATFORM_ENTRIES = {
 export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
   const base = inheritedEnv()
   const registryUrl = `http://127.0.0.1:${ctx.ports.registry}`
-  const common = { ...base, TRELLIS_ENV: 'development', TRELLIS_REGISTRY_URL: registryUrl, ...ctx.env }
+  const common = {
+    ...base,
+    TRELLIS_ENV: 'development',
+    TRELLIS_REGISTRY_URL: registryUrl,
+    ...(ctx.edge ? { TRELLIS_EDGE_PUBLIC_KEYS: ctx.edge.publicKeys } : {}),
+    ...ctx.env,
+  }
   // Each service gets its own token: it reads its own secrets and publishes its own schema, nobody else's.
   const configured = (service: string) => ({
     TRELLIS_CONFIG_URL: `http://127.0.0.1:${ctx.ports.config}`,
@@ -113,6 +121,7 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
           TRELLIS_INSTANCE_ID: 'gateway-1',
           TRELLIS_GATEWAY_PORT: String(ctx.ports.gateway),
           TRELLIS_TOPOLOGY: ctx.topologyFile,
+          ...(ctx.edge ? { TRELLIS_EDGE_SIGNING_KEY: ctx.edge.signingKey } : {}),
           ...configured('gateway'),
         },
       },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import type { Logger } from '@trellis/kit/platform'
+import type { AuthPolicy, Identity, Logger } from '@trellis/kit/platform'
 import type { RouteMatch } from '../route-table.js'
 
 /**
@@ -28,6 +28,12 @@ export interface GatewayContext {
   /** The query string with its leading '?', or ''. */
   query: string
   route?: RouteMatch
+  /** The matched upstream route's policy, from the service's own declaration (undefined: not known yet). */
+  policy?: AuthPolicy
+  /** The caller, once `authenticate` verified a credential. */
+  identity?: Identity
+  /** Why the credential the caller sent was refused; `authorize` answers with it. */
+  authError?: unknown
   /** Id of the instance the request went to, when it was forwarded. */
   upstream?: string
   /** The response head while POST filters run; they may change it. */

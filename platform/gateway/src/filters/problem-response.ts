@@ -29,7 +29,11 @@ export const problemResponse: GatewayFilter = {
       'content-type': PROBLEM_CONTENT_TYPE,
       'content-length': String(Buffer.byteLength(body)),
     }
-    if (problem.status === 503 || problem.status === 429) headers['retry-after'] = '1'
+    if (problem.status === 503 || problem.status === 429) {
+      const after = trellisError.extensions['retryAfter']
+      headers['retry-after'] = typeof after === 'number' ? String(after) : '1'
+    }
+    if (problem.status === 401) headers['www-authenticate'] = 'Bearer realm="trellis"'
     context.writeHead({ status: problem.status, headers })
     res.end(body)
     context.handled = true

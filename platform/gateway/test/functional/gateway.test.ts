@@ -37,12 +37,12 @@ services:
 )
 
 const PUBLIC_ROUTES: RouteInfo[] = [
-  { method: 'GET', url: '/products', access: 'public' },
-  { method: 'POST', url: '/products', access: 'public' },
-  { method: 'GET', url: '/products/:id', access: 'public' },
-  { method: 'GET', url: '/big', access: 'public' },
-  { method: 'GET', url: '/slow', access: 'public' },
-  { method: 'GET', url: '/orders/:id', access: 'public' },
+  { method: 'GET', url: '/products', access: 'public', auth: 'public' },
+  { method: 'POST', url: '/products', access: 'public', auth: 'public' },
+  { method: 'GET', url: '/products/:id', access: 'public', auth: 'public' },
+  { method: 'GET', url: '/big', access: 'public', auth: 'public' },
+  { method: 'GET', url: '/slow', access: 'public', auth: 'public' },
+  { method: 'GET', url: '/orders/:id', access: 'public', auth: 'public' },
   { method: 'GET', url: '/admin/secrets', access: 'internal' },
 ]
 

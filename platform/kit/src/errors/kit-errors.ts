@@ -21,6 +21,11 @@ export const KitErrors = {
     422,
     'idempotency key %s was already used with a different request',
   ),
+  valueRefused: defineError(
+    'TRELLIS_REQUEST_VALUE_REFUSED',
+    400,
+    'a value in the request cannot be stored (for example a NUL character or a number out of range)',
+  ),
   internal: defineError('TRELLIS_INTERNAL', 500, 'the service failed to handle the request'),
   unavailable: defineError('TRELLIS_UNAVAILABLE', 503, '%s', {
     retryable: true,

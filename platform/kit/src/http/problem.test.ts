@@ -79,3 +79,16 @@ describe('problems', () => {
     expect(() => defineError('TRELLIS_TEST_OK', 200, 'x')).toThrow(/use 4xx or 5xx/)
   })
 })
+
+describe('values the database refuses', () => {
+  it('calls a data exception the client sent a 400, without the database message', () => {
+    const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+      severity: 'ERROR',
+    })
+    expect(toProblem(nul)).toMatchObject({ status: 400, code: 'TRELLIS_REQUEST_VALUE_REFUSED' })
+    expect(JSON.stringify(toProblem(nul))).not.toContain('UTF8')
+    const check = Object.assign(new Error('violates check constraint'), { code: '23514', severity: 'ERROR' })
+    expect(toProblem(check).status).toBe(400)
+  })
+})

@@ -79,7 +79,19 @@ export function toTrellisError(error: unknown): TrellisError {
   }
   if (status === 503) return KitErrors.unavailable(safeMessage(fastifyError.message))
   if (isDatabaseUnavailable(error)) return KitErrors.databaseUnavailable()
+  if (isRefusedValue(error)) return KitErrors.valueRefused()
   return KitErrors.internal()
+}
+
+/**
+ * The database refused a value the request carried (SQLSTATE class 22, a
+ * data exception: a NUL byte in text, a number out of range; 23514, a check
+ * constraint): the client's input, not a fault of the service, so a 400.
+ * The database's message is not passed on.
+ */
+function isRefusedValue(error: unknown): boolean {
+  const { code, severity } = error as { code?: unknown; severity?: unknown }
+  return typeof code === 'string' && typeof severity === 'string' && (/^22/.test(code) || code === '23514')
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { AuthPolicy } from '../auth/identity.js'
+
 /** What an instance tells the registry about itself. */
 export interface Registration {
   service: string
@@ -20,6 +22,8 @@ export interface RouteInfo {
   method: string
   url: string
   access: 'public' | 'internal'
+  /** Who may call it; the gateway enforces it. Absent (an older instance): signed-in callers only. */
+  auth?: AuthPolicy
 }
 
 /** What the registry says about an instance. */

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthPolicy } from '../auth/identity.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -35,6 +36,14 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
    * never through the gateway. Public by default.
    */
   access?: 'public' | 'internal'
+  /**
+   * Who may call it (see `AuthPolicy`): `'public'`, `'signed-in'`, or
+   * `{ roles, scopes }`. The gateway checks it before forwarding and the kit
+   * checks it again in the service. A public route that declares nothing
+   * requires a signed-in caller; an internal route that declares nothing is
+   * open to other services (service identity is not there yet).
+   */
+  auth?: AuthPolicy
   tags?: string[]
   schema: S
   handler: (request: RouteRequest<S>, reply: FastifyReply) => Promise<ResponseOf<S>>

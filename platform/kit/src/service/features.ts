@@ -1,3 +1,4 @@
+import { authFeature } from '../auth/auth-feature.js'
 import { callsFeature } from '../client/calls-feature.js'
 import { centralConfiguration } from '../config/config-feature.js'
 import { purgeIdempotencyKeys } from '../db/idempotency.js'
@@ -21,13 +22,15 @@ const idempotencyPurge: KitFeature = {
 /**
  * Every feature, in setup order (stopped in reverse). Central configuration
  * comes first: it settles the settings the others read. Then metrics, since
- * the others add series to its registry; the deadline check before fault
+ * the others add series to its registry; then authentication, so that a
+ * refused caller costs nothing more; the deadline check before fault
  * injection, so that an injected delay can make a deadline pass.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each feature hands its own prepared state to its own setup
 export const FEATURES: KitFeature<any>[] = [
   centralConfiguration,
   metricsFeature,
+  authFeature,
   deadlineFeature,
   faultsFeature,
   callsFeature,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULT_AUTH } from '../auth/identity.js'
 import {
   ConfigErrors,
   defineSettings,
@@ -144,7 +145,15 @@ export async function runService<S extends SettingSpecs>(
 
   const app = createHttpApp({ log, bodyLimit: runtime.bodyLimitBytes })
   await app.register(swagger, {
-    openapi: { info: { title: definition.name, version, description: definition.description ?? '' } },
+    openapi: {
+      info: { title: definition.name, version, description: definition.description ?? '' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    },
   })
   const features: FeatureHandle[] = []
   const routes: RouteInfo[] = registerHealthRoutes(
@@ -154,15 +163,23 @@ export async function runService<S extends SettingSpecs>(
     () => Object.assign({}, ...features.map((f) => f.health?.() ?? {})),
   )
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  routes.push({ method: 'GET', url: '/openapi.json', access: 'public' })
+  routes.push({ method: 'GET', url: '/openapi.json', access: 'public', auth: 'public' })
   const addRoute = (route: AnyRoute) => {
+    const access = route.access ?? 'public'
+    const auth = route.auth ?? (access === 'internal' ? 'public' : DEFAULT_AUTH)
     app.route({
       method: route.method,
       url: route.url,
-      schema: { ...route.schema, summary: route.summary, tags: route.tags ?? [definition.name] },
+      config: { auth },
+      schema: {
+        ...route.schema,
+        summary: route.summary,
+        tags: route.tags ?? [definition.name],
+        ...(auth === 'public' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
+      },
       handler: route.handler as never,
     })
-    routes.push({ method: route.method, url: route.url, access: route.access ?? 'public' })
+    routes.push({ method: route.method, url: route.url, access, auth })
   }
 
   let keeper: RegistrationKeeper | undefined

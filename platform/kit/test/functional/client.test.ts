@@ -282,6 +282,7 @@ describe('callee side: deadlines and fault injection', () => {
         method: 'GET',
         url: '/budget',
         summary: 'The remaining budget',
+        auth: 'public',
         schema: {
           response: { 200: Type.Object({ remainingMs: Type.Union([Type.Integer(), Type.Null()]) }) },
         },

@@ -37,6 +37,7 @@ function slowService(migrations?: string) {
         method: 'GET',
         url: '/slow',
         summary: 'answers after 600 ms',
+        auth: 'public',
         schema: { response: { 200: Type.Object({ done: Type.Boolean() }) } },
         handler: async () => {
           await new Promise((r) => setTimeout(r, 600))
@@ -57,7 +58,9 @@ describe('kit lifecycle', () => {
     await eventually(() => registry.table.instances('slowpoke').length === 1, 5_000, 'registration')
     expect(registry.table.instances('slowpoke')[0]).toMatchObject({
       port: service.port,
-      metadata: { routes: expect.arrayContaining([{ method: 'GET', url: '/slow', access: 'public' }]) },
+      metadata: {
+        routes: expect.arrayContaining([{ method: 'GET', url: '/slow', access: 'public', auth: 'public' }]),
+      },
     })
 
     const inFlight = http(`${service.url}/slow`)

@@ -10,6 +10,7 @@ export function merchantRoutes(db: Database): AnyRoute[] {
       method: 'GET',
       url: '/merchants',
       summary: 'Every merchant with its product count',
+      auth: 'public',
       schema: { response: { 200: Type.Object({ items: Type.Array(Merchant) }) } },
       handler: async () => ({ items: await merchants.list() }),
     }),
@@ -17,6 +18,7 @@ export function merchantRoutes(db: Database): AnyRoute[] {
       method: 'GET',
       url: '/merchants/:id',
       summary: 'One merchant',
+      auth: 'public',
       schema: { params: Type.Object({ id: Uuid }), response: { 200: Merchant } },
       handler: async (request) => {
         const merchant = await merchants.get(request.params.id)
@@ -27,7 +29,8 @@ export function merchantRoutes(db: Database): AnyRoute[] {
     defineRoute({
       method: 'POST',
       url: '/merchants',
-      summary: 'Create a merchant (accepts Idempotency-Key)',
+      summary: 'Create a merchant (admin; accepts Idempotency-Key)',
+      auth: { roles: ['admin'] },
       schema: {
         body: Type.Object(
           {

@@ -3,6 +3,7 @@ import {
   type Database,
   defineRoute,
   KitErrors,
+  ownerScope,
   replyIdempotently,
   type ServiceContext,
   Type,
@@ -25,6 +26,9 @@ import {
   Uuid,
 } from './schemas.js'
 
+/** Merchants (their own products) and admins; an API key needs `catalog:write`. */
+const WRITERS = { roles: ['merchant' as const, 'admin' as const], scopes: ['catalog:write'] }
+
 export function productRoutes(
   db: Database,
   settings: { defaultPageSize: number; maxPageSize: number },
@@ -32,10 +36,12 @@ export function productRoutes(
 ): AnyRoute[] {
   const products = new ProductStore(db)
   return [
+    // Reading the catalogue is public; changing it is for the merchant who owns the product (or an admin).
     defineRoute({
       method: 'GET',
       url: '/products',
       summary: 'List products, optionally searching by name; keyset-paged',
+      auth: 'public',
       schema: {
         querystring: Type.Object(
           {
@@ -69,6 +75,7 @@ export function productRoutes(
       method: 'GET',
       url: '/products/:id',
       summary: 'One product with its SKUs',
+      auth: 'public',
       schema: { params: Type.Object({ id: Uuid }), response: { 200: Product } },
       handler: async (request) => {
         const product = await products.get(request.params.id)
@@ -79,16 +86,24 @@ export function productRoutes(
     defineRoute({
       method: 'POST',
       url: '/products',
-      summary: 'Create a product with its SKUs (accepts Idempotency-Key)',
+      summary: 'Create a product with its SKUs (accepts Idempotency-Key); a merchant creates its own',
+      auth: WRITERS,
       schema: { body: NewProduct, response: { 201: Product } },
       handler: async (request, reply) => {
         const body = request.body
+        const owner = ownerScope(request.identity, 'merchant')
+        // A merchant naming another merchant learns nothing more than from a merchant that does not exist.
+        if (owner !== null && body.merchantId !== undefined && body.merchantId !== owner)
+          throw CatalogErrors.merchantUnknown(body.merchantId)
+        const merchantId = owner ?? body.merchantId
+        if (!merchantId) throw CatalogErrors.merchantUnknown('(none given)')
         const options = body.options ?? []
         const skus = body.skus.map((s) => ({ ...s, options: s.options ?? {} }))
         checkSkus(options, skus)
         return replyIdempotently(request, reply, db, async (tx) => {
           const product = await new ProductStore(tx).create({
             ...body,
+            merchantId,
             description: body.description ?? '',
             options,
             skus,
@@ -103,11 +118,18 @@ export function productRoutes(
       method: 'PATCH',
       url: '/products/:id',
       summary: 'Change a product; with expectedVersion, only if nobody changed it since',
+      auth: WRITERS,
       schema: { params: Type.Object({ id: Uuid }), body: ProductChanges, response: { 200: Product } },
       handler: async (request) => {
         const { expectedVersion, ...changes } = request.body
+        const owner = ownerScope(request.identity, 'merchant')
         return db.tx(async (tx) => {
-          const product = await new ProductStore(tx).update(request.params.id, changes, expectedVersion)
+          const product = await new ProductStore(tx).update(
+            request.params.id,
+            changes,
+            expectedVersion,
+            owner,
+          )
           const changed = Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined)
           await publish(tx, productUpdated(product, changed))
           return product
@@ -118,6 +140,7 @@ export function productRoutes(
       method: 'GET',
       url: '/skus/:sku',
       summary: 'One SKU with its product name and current price',
+      auth: 'public',
       schema: { params: Type.Object({ sku: SkuCode }), response: { 200: SkuDetail } },
       handler: async (request) => {
         const sku = await products.sku(request.params.sku)
@@ -129,6 +152,7 @@ export function productRoutes(
       method: 'PUT',
       url: '/skus/:sku/price',
       summary: "Set a SKU's price",
+      auth: WRITERS,
       schema: {
         params: Type.Object({ sku: SkuCode }),
         body: Type.Object(
@@ -137,17 +161,26 @@ export function productRoutes(
         ),
         response: { 200: SkuDetail },
       },
-      handler: async (request) =>
-        db.tx(async (tx) => {
+      handler: async (request) => {
+        const owner = ownerScope(request.identity, 'merchant')
+        return db.tx(async (tx) => {
           const store = new ProductStore(tx)
           const before = await store.sku(request.params.sku, true)
           if (!before) throw CatalogErrors.skuNotFound(request.params.sku)
-          await store.setPrice(request.params.sku, request.body.priceCents, request.body.currency)
+          // Another merchant's SKU is answered like a missing one.
+          const done = await store.setPrice(
+            request.params.sku,
+            request.body.priceCents,
+            request.body.currency,
+            owner,
+          )
+          if (!done) throw CatalogErrors.skuNotFound(request.params.sku)
           const now = (await store.sku(request.params.sku))!
           if (now.priceCents !== before.priceCents || now.currency !== before.currency)
             await publish(tx, priceChanged(now.productId, now, before))
           return now
-        }),
+        })
+      },
     }),
   ]
 }

@@ -40,7 +40,8 @@ export const ProductPage = Type.Object({
 
 export const NewProduct = Type.Object(
   {
-    merchantId: Uuid,
+    // A merchant's own by default; an admin names the merchant.
+    merchantId: Type.Optional(Uuid),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Type.String({ maxLength: 5000 })),
     category: Category,

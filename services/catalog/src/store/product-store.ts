@@ -132,10 +132,18 @@ export class ProductStore {
     return (await this.get(id))!
   }
 
-  /** Applies changes if the product is at `expectedVersion` (when given); bumps the version. */
-  async update(id: string, changes: ProductChanges, expectedVersion?: number): Promise<Product> {
+  /**
+   * Applies changes if the product is at `expectedVersion` (when given) and
+   * belongs to `owner` (any merchant when null); bumps the version.
+   */
+  async update(
+    id: string,
+    changes: ProductChanges,
+    expectedVersion: number | undefined,
+    owner: string | null,
+  ): Promise<Product> {
     const sets: string[] = []
-    const params: unknown[] = [id]
+    const params: unknown[] = [id, owner]
     for (const [column, value] of Object.entries(changes)) {
       if (value === undefined) continue
       params.push(value)
@@ -147,12 +155,14 @@ export class ProductStore {
       versionCheck = ` AND version = $${params.length}`
     }
     const { rowCount } = await this.db.query(
-      `UPDATE products SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1${versionCheck}`,
+      `UPDATE products SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 AND ($2::uuid IS NULL OR merchant_id = $2)${versionCheck}`,
       params,
     )
     if (!rowCount) {
       const current = await this.get(id)
-      if (!current) throw CatalogErrors.productNotFound(id)
+      // Another merchant's product is answered like a missing one.
+      if (!current || (owner !== null && current.merchantId !== owner))
+        throw CatalogErrors.productNotFound(id)
       throw CatalogErrors.versionConflict(id, current.version, expectedVersion ?? '?')
     }
     return (await this.get(id))!
@@ -190,10 +200,17 @@ export class ProductStore {
     )
   }
 
-  async setPrice(sku: string, priceCents: number, currency?: string): Promise<boolean> {
+  /** Sets the price of a SKU whose product belongs to `owner` (any merchant when null); false when there is none. */
+  async setPrice(
+    sku: string,
+    priceCents: number,
+    currency: string | undefined,
+    owner: string | null,
+  ): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE skus SET price_cents = $2, currency = COALESCE($3, currency) WHERE sku = $1`,
-      [sku, priceCents, currency ?? null],
+      `UPDATE skus SET price_cents = $2, currency = COALESCE($3, currency)
+       WHERE sku = $1 AND ($4::uuid IS NULL OR product_id IN (SELECT id FROM products WHERE merchant_id = $4))`,
+      [sku, priceCents, currency ?? null, owner],
     )
     if (rowCount) {
       await this.db.query(

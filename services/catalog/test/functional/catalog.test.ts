@@ -1,9 +1,11 @@
-import { eventually, http, startTestService, type TestService } from '@trellis/testing'
+import { eventually, http, startTestService, TEST_IDENTITIES, type TestService } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { catalog } from '../../src/service.js'
 
 let service: TestService
 let merchantId: string
+/** Paper & Pine's merchant: the owner of every product these tests create. */
+let merchant: Record<string, string>
 
 beforeAll(async () => {
   service = await startTestService(catalog, {
@@ -12,6 +14,7 @@ beforeAll(async () => {
   })
   const merchants = await http(`${service.url}/merchants`)
   merchantId = merchants.body.items.find((m: { slug: string }) => m.slug === 'paper-and-pine').id
+  merchant = await service.as(TEST_IDENTITIES.merchant(merchantId))
 })
 afterAll(() => service?.stop())
 
@@ -96,14 +99,14 @@ describe('catalog, reading', () => {
 
 describe('catalog, writing', () => {
   it('creates a product with its SKUs', async () => {
-    const res = await http(`${service.url}/products`, { body: newProduct('NB1') })
+    const res = await http(`${service.url}/products`, { body: newProduct('NB1'), headers: merchant })
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({ name: 'Test Notebook NB1', version: 1, status: 'active' })
     expect(res.body.skus.map((s: { sku: string }) => s.sku)).toEqual(['NB1-RED', 'NB1-BLUE'])
   })
 
   it('replays a create with the same Idempotency-Key instead of creating twice', async () => {
-    const headers = { 'idempotency-key': 'create-nb2' }
+    const headers = { ...merchant, 'idempotency-key': 'create-nb2' }
     const first = await http(`${service.url}/products`, { body: newProduct('NB2'), headers })
     const again = await http(`${service.url}/products`, { body: newProduct('NB2'), headers })
     expect(again.status).toBe(201)
@@ -116,7 +119,7 @@ describe('catalog, writing', () => {
   })
 
   it('creates exactly one product when the same key arrives many times at once', async () => {
-    const headers = { 'idempotency-key': 'race-nb4' }
+    const headers = { ...merchant, 'idempotency-key': 'race-nb4' }
     const results = await Promise.all(
       Array.from({ length: 8 }, () => http(`${service.url}/products`, { body: newProduct('NB4'), headers })),
     )
@@ -150,7 +153,10 @@ describe('catalog, writing', () => {
       ],
     ]
     for (const [body, status, code] of cases) {
-      const res = await http(`${service.url}/products`, { body })
+      const res = await http(`${service.url}/products`, {
+        body,
+        headers: await service.as(TEST_IDENTITIES.admin),
+      })
       expect({ status: res.status, code: res.body.code }).toEqual({ status, code })
     }
     const stored = await http(`${service.url}/products?q=BAD`)
@@ -160,20 +166,20 @@ describe('catalog, writing', () => {
   it('refuses malformed JSON, a wrong content type and an oversized body as problems', async () => {
     const malformed = await http(`${service.url}/products`, {
       raw: '{"name": ',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...merchant, 'content-type': 'application/json' },
       method: 'POST',
     })
     expect(malformed.status).toBe(400)
     expect(malformed.body.code).toBe('TRELLIS_REQUEST_MALFORMED')
     const wrongType = await http(`${service.url}/products`, {
       raw: 'name=x',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...merchant, 'content-type': 'application/x-www-form-urlencoded' },
       method: 'POST',
     })
     expect(wrongType.status).toBe(415)
     const huge = await http(`${service.url}/products`, {
       raw: JSON.stringify({ name: 'x'.repeat(2_000_000) }),
-      headers: { 'content-type': 'application/json' },
+      headers: { ...merchant, 'content-type': 'application/json' },
       method: 'POST',
     })
     expect(huge.status).toBe(413)
@@ -184,15 +190,18 @@ describe('catalog, writing', () => {
   })
 
   it('updates with optimistic concurrency', async () => {
-    const created = (await http(`${service.url}/products`, { body: newProduct('NB5') })).body
+    const created = (await http(`${service.url}/products`, { body: newProduct('NB5'), headers: merchant }))
+      .body
     const renamed = await http(`${service.url}/products/${created.id}`, {
       method: 'PATCH',
       body: { name: 'Renamed', expectedVersion: 1 },
+      headers: merchant,
     })
     expect(renamed.body).toMatchObject({ name: 'Renamed', version: 2 })
     const stale = await http(`${service.url}/products/${created.id}`, {
       method: 'PATCH',
       body: { name: 'Stale', expectedVersion: 1 },
+      headers: merchant,
     })
     expect(stale.status).toBe(409)
     expect(stale.body.code).toBe('TRELLIS_CATALOG_VERSION_CONFLICT')
@@ -200,11 +209,86 @@ describe('catalog, writing', () => {
   })
 
   it('changes a price', async () => {
-    const res = await http(`${service.url}/skus/NB1-RED/price`, { method: 'PUT', body: { priceCents: 999 } })
+    const res = await http(`${service.url}/skus/NB1-RED/price`, {
+      method: 'PUT',
+      body: { priceCents: 999 },
+      headers: merchant,
+    })
     expect(res.body).toMatchObject({ sku: 'NB1-RED', priceCents: 999, currency: 'USD' })
     expect(
-      (await http(`${service.url}/skus/NOPE-2/price`, { method: 'PUT', body: { priceCents: 1 } })).status,
+      (
+        await http(`${service.url}/skus/NOPE-2/price`, {
+          method: 'PUT',
+          body: { priceCents: 1 },
+          headers: merchant,
+        })
+      ).status,
     ).toBe(404)
+  })
+})
+
+describe('catalog, ownership', () => {
+  const other = () => service.as(TEST_IDENTITIES.merchant('24df5d40-5282-5d4c-8e0d-95279fc57582'))
+
+  it("lets a merchant change only its own products and prices; another's are not found", async () => {
+    const mine = (await http(`${service.url}/products`, { body: newProduct('OWN1'), headers: merchant })).body
+    expect(mine.merchantId).toBe(merchantId)
+    const patch = await http(`${service.url}/products/${mine.id}`, {
+      method: 'PATCH',
+      body: { name: 'Hijacked' },
+      headers: await other(),
+    })
+    expect([patch.status, patch.body.code]).toEqual([404, 'TRELLIS_CATALOG_PRODUCT_NOT_FOUND'])
+    const price = await http(`${service.url}/skus/OWN1-RED/price`, {
+      method: 'PUT',
+      body: { priceCents: 1 },
+      headers: await other(),
+    })
+    expect([price.status, price.body.code]).toEqual([404, 'TRELLIS_CATALOG_SKU_NOT_FOUND'])
+    const stored = (await http(`${service.url}/products/${mine.id}`)).body
+    expect(stored).toMatchObject({ name: mine.name, version: 1 })
+    expect(stored.skus[0].priceCents).toBe(1500)
+    const admin = await service.as(TEST_IDENTITIES.admin)
+    const byAdmin = await http(`${service.url}/products/${mine.id}`, {
+      method: 'PATCH',
+      body: { status: 'archived' },
+      headers: admin,
+    })
+    expect(byAdmin.body.status).toBe('archived')
+  })
+
+  it("refuses to create under another merchant's name, and keeps writes from customers and strangers", async () => {
+    const foreign = await http(`${service.url}/products`, {
+      body: { ...newProduct('OWN2'), merchantId: '24df5d40-5282-5d4c-8e0d-95279fc57582' },
+      headers: merchant,
+    })
+    expect([foreign.status, foreign.body.code]).toEqual([422, 'TRELLIS_CATALOG_MERCHANT_UNKNOWN'])
+    const customer = await http(`${service.url}/products`, {
+      body: newProduct('OWN3'),
+      headers: await service.as(TEST_IDENTITIES.customer),
+    })
+    expect([customer.status, customer.body.code]).toEqual([403, 'TRELLIS_AUTH_FORBIDDEN'])
+    const anonymous = await http(`${service.url}/products`, { body: newProduct('OWN4') })
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'TRELLIS_AUTH_REQUIRED'])
+    const merchantAsMerchant = await http(`${service.url}/merchants`, {
+      body: { slug: 'mine-now', name: 'x' },
+      headers: merchant,
+    })
+    expect(merchantAsMerchant.status).toBe(403)
+    expect(
+      (await http(`${service.url}/products?q=OWN`)).body.items.map((p: { name: string }) => p.name),
+    ).toEqual(['Test Notebook OWN1'])
+  })
+
+  it('refuses an assertion that is forged, meant for another service, or expired', async () => {
+    const forInventory = await (await import('@trellis/testing')).identityHeaders(
+      'inventory',
+      TEST_IDENTITIES.admin,
+    )
+    for (const headers of [forInventory, { 'x-trellis-identity': 'not.a.token' }]) {
+      const res = await http(`${service.url}/products`, { body: newProduct('OWN5'), headers })
+      expect([res.status, res.body.code]).toEqual([401, 'TRELLIS_AUTH_ASSERTION_INVALID'])
+    }
   })
 })
 

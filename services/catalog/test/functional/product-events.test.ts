@@ -1,5 +1,5 @@
 import { Database } from '@trellis/kit'
-import { http, startTestService, type TestService } from '@trellis/testing'
+import { http as rawHttp, startTestService, TEST_IDENTITIES, type TestService } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { catalog } from '../../src/service.js'
 
@@ -10,6 +10,10 @@ import { catalog } from '../../src/service.js'
 let service: TestService
 let db: Database
 let merchantId: string
+let admin: Record<string, string>
+/** Requests made as an admin (writes need a signed-in merchant or admin). */
+const http: typeof rawHttp = (url, init = {}) =>
+  rawHttp(url, { ...init, headers: { ...admin, ...init.headers } })
 
 beforeAll(async () => {
   service = await startTestService(catalog, {
@@ -17,6 +21,7 @@ beforeAll(async () => {
     env: { TRELLIS_SEED: 'true' },
   })
   db = new Database({ url: service.databaseUrl! })
+  admin = await service.as(TEST_IDENTITIES.admin)
   merchantId = (await http(`${service.url}/merchants`)).body.items[0].id
 })
 afterAll(async () => {

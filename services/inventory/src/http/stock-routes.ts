@@ -1,4 +1,12 @@
-import { type AnyRoute, type Database, defineRoute, KitErrors, replyIdempotently, Type } from '@trellis/kit'
+import {
+  type AnyRoute,
+  type Database,
+  defineRoute,
+  KitErrors,
+  ownerScope,
+  replyIdempotently,
+  Type,
+} from '@trellis/kit'
 import { InventoryErrors } from '../errors.js'
 import { StockStore } from '../store/stock-store.js'
 
@@ -14,6 +22,11 @@ const StockLevel = Type.Object({
   updatedAt: Type.String(),
 })
 const Quantity = Type.Integer({ minimum: 0, maximum: 1_000_000 })
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' })
+
+/** Stock is the business of the merchant that sells the SKU (and of admins); API keys need the matching scope. */
+const READERS = { roles: ['merchant' as const, 'admin' as const], scopes: ['inventory:read'] }
+const WRITERS = { roles: ['merchant' as const, 'admin' as const], scopes: ['inventory:write'] }
 
 export function stockRoutes(
   db: Database,
@@ -24,7 +37,8 @@ export function stockRoutes(
     defineRoute({
       method: 'GET',
       url: '/stock',
-      summary: 'Stock levels by SKU; lowStock=true lists what needs reordering',
+      summary: 'Your stock levels by SKU (an admin sees all); lowStock=true lists what needs reordering',
+      auth: READERS,
       schema: {
         querystring: Type.Object(
           {
@@ -47,6 +61,7 @@ export function stockRoutes(
         // The largest page is a live setting (the config server may change it): checked here, not in the schema compiled at start.
         if (limit !== undefined && limit > settings.maxPageSize) throw pageTooLarge(settings.maxPageSize)
         return stock.list({
+          owner: ownerScope(request.identity, 'merchant'),
           ...(lowStock === undefined ? {} : { lowStock }),
           limit: limit ?? Math.min(settings.defaultPageSize, settings.maxPageSize),
           ...(cursor ? { after: decodeCursor(cursor) } : {}),
@@ -57,9 +72,10 @@ export function stockRoutes(
       method: 'GET',
       url: '/stock/:sku',
       summary: 'The stock level of one SKU',
+      auth: READERS,
       schema: { params: Type.Object({ sku: SkuCode }), response: { 200: StockLevel } },
       handler: async (request) => {
-        const level = await stock.get(request.params.sku)
+        const level = await stock.get(request.params.sku, ownerScope(request.identity, 'merchant'))
         if (!level) throw InventoryErrors.skuNotFound(request.params.sku)
         return level
       },
@@ -67,22 +83,37 @@ export function stockRoutes(
     defineRoute({
       method: 'PUT',
       url: '/stock/:sku',
-      summary: 'Create a stock record or change its low-stock threshold; onHand records a stock count',
+      summary:
+        'Create a stock record (a merchant creates its own) or change its low-stock threshold; onHand records a stock count',
+      auth: WRITERS,
       schema: {
         params: Type.Object({ sku: SkuCode }),
         body: Type.Object(
-          { lowStockThreshold: Quantity, onHand: Type.Optional(Quantity) },
+          {
+            lowStockThreshold: Quantity,
+            onHand: Type.Optional(Quantity),
+            // Only an admin names the owner of a new record; a merchant's records are its own.
+            merchantId: Type.Optional(Uuid),
+          },
           { additionalProperties: false },
         ),
         response: { 200: StockLevel, 201: StockLevel },
       },
       handler: async (request, reply) => {
+        const owner = ownerScope(request.identity, 'merchant')
+        if (owner !== null && request.body.merchantId !== undefined && request.body.merchantId !== owner)
+          throw InventoryErrors.skuNotFound(request.params.sku)
+        const newOwner = owner ?? request.body.merchantId ?? null
         const { level, created } = await db.tx((tx) =>
           new StockStore(tx).put(
             request.params.sku,
             request.body.lowStockThreshold,
             request.body.onHand,
             request.id,
+            {
+              owner,
+              newOwner,
+            },
           ),
         )
         reply.code(created ? 201 : 200)
@@ -94,6 +125,7 @@ export function stockRoutes(
       url: '/stock/:sku/adjustments',
       summary:
         'Add or remove stock (delivery, damage, count); refuses to go below what is reserved (accepts Idempotency-Key)',
+      auth: WRITERS,
       schema: {
         params: Type.Object({ sku: SkuCode }),
         body: Type.Object(
@@ -113,13 +145,34 @@ export function stockRoutes(
             request.body.delta,
             request.body.reason,
             request.id,
+            ownerScope(request.identity, 'merchant'),
           ),
         })),
     }),
     defineRoute({
       method: 'GET',
+      url: '/availability/:sku',
+      summary:
+        'How many units of a SKU can be sold, for other services (the storefront); not the stock records',
+      // Other services call it directly; it is never reachable through the gateway, and it shows no owner's records.
+      access: 'internal',
+      schema: {
+        params: Type.Object({ sku: SkuCode }),
+        response: {
+          200: Type.Object({ sku: Type.String(), available: Type.Integer(), lowStock: Type.Boolean() }),
+        },
+      },
+      handler: async (request) => {
+        const level = await stock.get(request.params.sku, null)
+        if (!level) throw InventoryErrors.skuNotFound(request.params.sku)
+        return { sku: level.sku, available: level.available, lowStock: level.lowStock }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
       url: '/stock/:sku/movements',
       summary: 'Recent changes of one SKU, newest first',
+      auth: READERS,
       schema: {
         params: Type.Object({ sku: SkuCode }),
         querystring: Type.Object(
@@ -142,7 +195,8 @@ export function stockRoutes(
         },
       },
       handler: async (request) => {
-        if (!(await stock.get(request.params.sku))) throw InventoryErrors.skuNotFound(request.params.sku)
+        if (!(await stock.get(request.params.sku, ownerScope(request.identity, 'merchant'))))
+          throw InventoryErrors.skuNotFound(request.params.sku)
         return { items: await stock.movements(request.params.sku, request.query.limit ?? 50) }
       },
     }),

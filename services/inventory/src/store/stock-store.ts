@@ -18,13 +18,19 @@ export interface Movement {
 export class StockStore {
   constructor(private readonly db: Queryable) {}
 
+  /** Stock of `owner` (every owner when null), by SKU. */
   async list(options: {
     lowStock?: boolean
     limit: number
     after?: string
+    owner: string | null
   }): Promise<{ items: StockLevel[]; nextCursor: string | null }> {
     const where: string[] = []
     const params: unknown[] = []
+    if (options.owner !== null) {
+      params.push(options.owner)
+      where.push(`owner_merchant_id = $${params.length}`)
+    }
     if (options.lowStock !== undefined)
       where.push(`(on_hand - reserved <= low_stock_threshold) = ${options.lowStock ? 'true' : 'false'}`)
     if (options.after) {
@@ -43,54 +49,74 @@ export class StockStore {
     }
   }
 
-  async get(sku: string): Promise<StockLevel | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM stock_items WHERE sku = $1`, [sku])
+  /** The record, when it exists and belongs to `owner` (any owner when null). */
+  async get(sku: string, owner: string | null): Promise<StockLevel | undefined> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${COLUMNS} FROM stock_items WHERE sku = $1 AND ($2::uuid IS NULL OR owner_merchant_id = $2)`,
+      [sku, owner],
+    )
     return rows[0] && toStockLevel(rows[0])
   }
 
-  /** Creates the record or changes its threshold (and, when given, sets on_hand, logged as a movement). */
+  /**
+   * Creates the record for `newOwner`, or changes the threshold of one that
+   * belongs to `owner` (any owner when null), and, when given, sets on_hand
+   * (logged as a movement). Another owner's record is not found.
+   */
   async put(
     sku: string,
     lowStockThreshold: number,
     onHand: number | undefined,
     requestId: string,
+    access: { owner: string | null; newOwner: string | null },
   ): Promise<{ level: StockLevel; created: boolean }> {
     const { rows } = await this.db.query<Row & { inserted: boolean }>(
-      `INSERT INTO stock_items (sku, on_hand, low_stock_threshold) VALUES ($1, COALESCE($3, 0), $2)
+      `INSERT INTO stock_items (sku, on_hand, low_stock_threshold, owner_merchant_id) VALUES ($1, COALESCE($3, 0), $2, $4)
        ON CONFLICT (sku) DO UPDATE SET low_stock_threshold = EXCLUDED.low_stock_threshold, version = stock_items.version + 1, updated_at = now()
+       WHERE $5::uuid IS NULL OR stock_items.owner_merchant_id = $5
        RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-      [sku, lowStockThreshold, onHand ?? null],
+      [sku, lowStockThreshold, onHand ?? null, access.newOwner, access.owner],
     )
-    const row = rows[0]!
+    const row = rows[0]
+    if (!row) throw InventoryErrors.skuNotFound(sku)
     if (row.inserted) {
       if (onHand) await this.record(sku, onHand, 'initial stock', onHand, requestId)
       return { level: toStockLevel(row), created: true }
     }
     if (onHand !== undefined && onHand !== row.on_hand) {
-      return { level: await this.adjust(sku, onHand - row.on_hand, 'stock count', requestId), created: false }
+      return {
+        level: await this.adjust(sku, onHand - row.on_hand, 'stock count', requestId, access.owner),
+        created: false,
+      }
     }
     return { level: toStockLevel(row), created: false }
   }
 
-  /** Creates an empty stock record unless the SKU has one; true when it created one. */
-  async ensure(sku: string): Promise<boolean> {
+  /** Creates an empty stock record for `owner` unless the SKU has one; true when it created one. */
+  async ensure(sku: string, owner: string | null): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      'INSERT INTO stock_items (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING',
-      [sku],
+      'INSERT INTO stock_items (sku, owner_merchant_id) VALUES ($1, $2) ON CONFLICT (sku) DO NOTHING',
+      [sku, owner],
     )
     return (rowCount ?? 0) > 0
   }
 
-  /** Changes on_hand by delta atomically; refuses to go below what is reserved. */
-  async adjust(sku: string, delta: number, reason: string, requestId: string): Promise<StockLevel> {
+  /** Changes on_hand by delta atomically; refuses to go below what is reserved. Another owner's SKU is not found. */
+  async adjust(
+    sku: string,
+    delta: number,
+    reason: string,
+    requestId: string,
+    owner: string | null,
+  ): Promise<StockLevel> {
     const { rows } = await this.db.query<Row>(
       `UPDATE stock_items SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
-       WHERE sku = $1 AND on_hand + $2 >= reserved RETURNING ${COLUMNS}`,
-      [sku, delta],
+       WHERE sku = $1 AND on_hand + $2 >= reserved AND ($3::uuid IS NULL OR owner_merchant_id = $3) RETURNING ${COLUMNS}`,
+      [sku, delta, owner],
     )
     const row = rows[0]
     if (!row) {
-      const current = await this.get(sku)
+      const current = await this.get(sku, owner)
       if (!current) throw InventoryErrors.skuNotFound(sku)
       if (!canAdjust(current, delta)) throw InventoryErrors.insufficientStock(sku, current.available, delta)
       throw InventoryErrors.skuNotFound(sku)

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { Verifier } from '@pact-foundation/pact'
-import { http, REPO_ROOT, startTestService } from '@trellis/testing'
+import { http, REPO_ROOT, startTestService, TEST_IDENTITIES } from '@trellis/testing'
 import { describe, inject, it } from 'vitest'
 import { inventory } from '../../src/service.js'
 
@@ -22,6 +22,7 @@ describe('contract storefront → inventory (provider)', () => {
             const res = await http(`${service.url}/stock/PACT-TEE-S`, {
               method: 'PUT',
               body: { lowStockThreshold: 5, onHand: 3 },
+              headers: await service.as(TEST_IDENTITIES.admin),
             })
             if (res.status >= 300) throw new Error(`state setup failed: ${res.status}`)
           },

@@ -1,14 +1,19 @@
-import { http, startTestService, type TestService } from '@trellis/testing'
+import { http as rawHttp, startTestService, TEST_IDENTITIES, type TestService } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { inventory } from '../../src/service.js'
 
 let service: TestService
+let admin: Record<string, string>
+/** Requests made as an admin unless a test says otherwise. */
+const http: typeof rawHttp = (url, init = {}) =>
+  rawHttp(url, { ...init, headers: { ...admin, ...init.headers } })
 
 beforeAll(async () => {
   service = await startTestService(inventory, {
     postgresUrl: inject('postgresUrl'),
     env: { TRELLIS_SEED: 'true' },
   })
+  admin = await service.as(TEST_IDENTITIES.admin)
 })
 afterAll(() => service?.stop())
 
@@ -91,5 +96,83 @@ describe('inventory', () => {
       'TRELLIS_INVENTORY_CURSOR_INVALID',
     )
     expect((await http(`${service.url}/stock/lower-case`)).status).toBe(400)
+  })
+})
+
+describe('inventory, ownership', () => {
+  const NORTHWIND = 'afd7445b-c8c2-57f1-afb7-fddf4d9afacb'
+  const KETTLE = '24df5d40-5282-5d4c-8e0d-95279fc57582'
+  const as = (merchantId: string) => service.as(TEST_IDENTITIES.merchant(merchantId))
+
+  it('shows a merchant only its own stock; an admin sees all', async () => {
+    const northwind = await rawHttp(`${service.url}/stock?limit=200`, { headers: await as(NORTHWIND) })
+    const skus = northwind.body.items.map((s: { sku: string }) => s.sku)
+    expect(skus).toContain('TEE-BLACK-S')
+    expect(skus).not.toContain('ESP-WHOLE-250G')
+    const all = await http(`${service.url}/stock?limit=200`)
+    expect(all.body.items.length).toBeGreaterThan(skus.length)
+    const theirs = await rawHttp(`${service.url}/stock/ESP-WHOLE-250G`, { headers: await as(NORTHWIND) })
+    expect([theirs.status, theirs.body.code]).toEqual([404, 'TRELLIS_INVENTORY_SKU_NOT_FOUND'])
+    const movements = await rawHttp(`${service.url}/stock/ESP-WHOLE-250G/movements`, {
+      headers: await as(NORTHWIND),
+    })
+    expect(movements.status).toBe(404)
+  })
+
+  it("keeps a merchant's hands off another merchant's stock, and stores nothing when it tries", async () => {
+    const before = (await http(`${service.url}/stock/ESP-WHOLE-250G`)).body
+    const adjust = await rawHttp(`${service.url}/stock/ESP-WHOLE-250G/adjustments`, {
+      body: { delta: -5, reason: 'theft' },
+      headers: await as(NORTHWIND),
+    })
+    expect(adjust.status).toBe(404)
+    const put = await rawHttp(`${service.url}/stock/ESP-WHOLE-250G`, {
+      method: 'PUT',
+      body: { lowStockThreshold: 999, onHand: 0 },
+      headers: await as(NORTHWIND),
+    })
+    expect(put.status).toBe(404)
+    expect((await http(`${service.url}/stock/ESP-WHOLE-250G`)).body).toEqual(before)
+  })
+
+  it('makes a merchant the owner of the stock it creates', async () => {
+    const created = await rawHttp(`${service.url}/stock/KETTLE-NEW-1`, {
+      method: 'PUT',
+      body: { lowStockThreshold: 1, onHand: 3 },
+      headers: await as(KETTLE),
+    })
+    expect(created.status).toBe(201)
+    expect((await rawHttp(`${service.url}/stock/KETTLE-NEW-1`, { headers: await as(KETTLE) })).status).toBe(
+      200,
+    )
+    expect(
+      (await rawHttp(`${service.url}/stock/KETTLE-NEW-1`, { headers: await as(NORTHWIND) })).status,
+    ).toBe(404)
+    const claim = await rawHttp(`${service.url}/stock/KETTLE-NEW-2`, {
+      method: 'PUT',
+      body: { lowStockThreshold: 1, merchantId: NORTHWIND },
+      headers: await as(KETTLE),
+    })
+    expect(claim.status).toBe(404)
+  })
+
+  it('refuses customers, strangers and API keys without the scope', async () => {
+    const customer = await rawHttp(`${service.url}/stock`, {
+      headers: await service.as(TEST_IDENTITIES.customer),
+    })
+    expect([customer.status, customer.body.code]).toEqual([403, 'TRELLIS_AUTH_FORBIDDEN'])
+    expect((await rawHttp(`${service.url}/stock`)).status).toBe(401)
+    const readOnly = await service.as({
+      ...TEST_IDENTITIES.merchant(NORTHWIND),
+      kind: 'api-key',
+      keyId: 'k-1',
+      scopes: ['inventory:read'],
+    })
+    expect((await rawHttp(`${service.url}/stock/TEE-BLACK-S`, { headers: readOnly })).status).toBe(200)
+    const write = await rawHttp(`${service.url}/stock/TEE-BLACK-S/adjustments`, {
+      body: { delta: 1, reason: 'key' },
+      headers: readOnly,
+    })
+    expect(write.status).toBe(403)
   })
 })

@@ -2,7 +2,14 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineRoute, defineService, Type } from '@trellis/kit'
-import { createTestDatabase, eventually, http, startTestService, type TestService } from '@trellis/testing'
+import {
+  createTestDatabase,
+  eventually,
+  http,
+  startTestService,
+  TEST_IDENTITIES,
+  type TestService,
+} from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { inventory } from '../../src/service.js'
 
@@ -20,6 +27,7 @@ const stubCatalog = (migrations: string) =>
         method: 'POST',
         url: '/emit',
         summary: 'publish an event as catalog would',
+        auth: 'public',
         schema: {
           body: Type.Object({ id: Type.Optional(Type.String()), key: Type.String(), data: Type.Unknown() }),
           response: { 200: Type.Object({ id: Type.String() }) },
@@ -63,7 +71,11 @@ const emit = (body: unknown) => http(`${publisher.url}/emit`, { body })
 
 describe('inventory, on catalog.product.created', () => {
   it("creates an empty stock record for each new SKU, once, and keeps an existing record's stock", async () => {
-    await http(`${stock.url}/stock/EXISTING-1`, { method: 'PUT', body: { lowStockThreshold: 2, onHand: 7 } })
+    await http(`${stock.url}/stock/EXISTING-1`, {
+      method: 'PUT',
+      body: { lowStockThreshold: 2, onHand: 7 },
+      headers: await stock.as(TEST_IDENTITIES.admin),
+    })
     const data = {
       productId: 'p1',
       name: 'Kettle',
@@ -74,14 +86,17 @@ describe('inventory, on catalog.product.created', () => {
     await emit({ id: first.body.id, key: 'p1', data }) // the same event again: no second effect
     const created = await eventually(
       async () => {
-        const res = await http(`${stock.url}/stock/NEW-1`)
+        const res = await http(`${stock.url}/stock/NEW-1`, { headers: await stock.as(TEST_IDENTITIES.admin) })
         return res.status === 200 && res.body
       },
       20_000,
       'stock record for NEW-1',
     )
     expect(created).toMatchObject({ onHand: 0, reserved: 0 })
-    expect((await http(`${stock.url}/stock/EXISTING-1`)).body.onHand).toBe(7)
+    const existing = await http(`${stock.url}/stock/EXISTING-1`, {
+      headers: await stock.as(TEST_IDENTITIES.admin),
+    })
+    expect(existing.body.onHand).toBe(7)
     // The repeated event id was published, and dropped (by the broker or by the inbox).
     await eventually(
       async () => (await http(`${publisher.url}/messaging/stats`)).body.outbox.pending === 0,

@@ -29,7 +29,7 @@ export class InventoryClient {
 
   async stock(sku: string, parent?: CallParent): Promise<StockAnswer> {
     try {
-      const level = await this.client.get<StockLevel | { unknownBecause: string }>('/stock/:sku', {
+      const level = await this.client.get<StockLevel | { unknownBecause: string }>('/availability/:sku', {
         params: { sku },
         parent,
         fallback: (error) => ({ unknownBecause: error.code }),

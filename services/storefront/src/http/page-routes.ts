@@ -15,6 +15,7 @@ export function pageRoutes(catalog: CatalogClient, inventory: InventoryClient): 
       method: 'GET',
       url: '/products/:id',
       summary: 'A product page: the product, its SKUs with prices and availability',
+      auth: 'public',
       schema: { params: Type.Object({ id: Uuid }), response: { 200: ProductPage } },
       handler: async (request, reply) => {
         const product = await catalog.product(request.params.id, request)
@@ -32,6 +33,7 @@ export function pageRoutes(catalog: CatalogClient, inventory: InventoryClient): 
       method: 'GET',
       url: '/skus/:sku',
       summary: 'One SKU with its product, price and availability',
+      auth: 'public',
       schema: { params: Type.Object({ sku: SkuCode }), response: { 200: SkuPage } },
       handler: async (request, reply) => {
         const [sku, stock] = await Promise.all([

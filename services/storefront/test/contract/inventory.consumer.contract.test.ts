@@ -26,8 +26,8 @@ describe('contract storefront → inventory (consumer)', () => {
     await pact
       .addInteraction()
       .given('SKU PACT-TEE-S has 3 units, below its low-stock threshold')
-      .uponReceiving('a read of one stock level')
-      .withRequest('GET', '/stock/PACT-TEE-S')
+      .uponReceiving('a read of the availability of one SKU')
+      .withRequest('GET', '/availability/PACT-TEE-S')
       .willRespondWith(200, (b) =>
         b.jsonBody({ sku: 'PACT-TEE-S', available: integer(3), lowStock: boolean(true) }),
       )
@@ -43,8 +43,8 @@ describe('contract storefront → inventory (consumer)', () => {
     await pact
       .addInteraction()
       .given('no stock record for SKU PACT-NONE')
-      .uponReceiving('a read of the stock of an untracked SKU')
-      .withRequest('GET', '/stock/PACT-NONE')
+      .uponReceiving('a read of the availability of an untracked SKU')
+      .withRequest('GET', '/availability/PACT-NONE')
       .willRespondWith(404, (b) =>
         b
           .headers({ 'content-type': regex('application/problem\\+json.*', 'application/problem+json') })

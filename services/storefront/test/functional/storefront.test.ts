@@ -77,7 +77,7 @@ beforeAll(async () => {
     return { status: 404, body: { code: 'TRELLIS_CATALOG_PRODUCT_NOT_FOUND', status: 404, detail: 'no' } }
   })
   inventory = await stub((url) => {
-    const level = STOCK[url.replace('/stock/', '')]
+    const level = STOCK[url.replace('/availability/', '')]
     return level
       ? { status: 200, body: level }
       : { status: 404, body: { code: 'TRELLIS_INVENTORY_SKU_NOT_FOUND', status: 404 } }

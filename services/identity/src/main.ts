@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { identity } from './service.js'
+
+await main(identity)
