@@ -64,6 +64,28 @@ export type { MessagingHandle } from './messaging/messaging-feature.js'
 export type { MessagingStats } from './messaging/messaging-stats.js'
 export type { EventContext, EventHandler, Subscriptions } from './messaging/subscriptions.js'
 export {
+  commandType,
+  defineSaga,
+  replyType,
+  type SagaCommand,
+  type SagaDefinition,
+  type SagaFailure,
+  type SagaHookContext,
+  type SagaInstance,
+  type SagaReply,
+  type SagaStatus,
+  type SagaStep,
+} from './sagas/saga-definition.js'
+export type { SagaHistoryRecord } from './sagas/saga-engine.js'
+export { SagaErrors } from './sagas/saga-errors.js'
+export type { SagaHandle } from './sagas/saga-feature.js'
+export {
+  type CommandContext,
+  type CommandHandler,
+  type SagaCommands,
+  SagaRefusal,
+} from './sagas/saga-participant.js'
+export {
   type AnyRoute,
   defineRoute,
   type HttpMethod,

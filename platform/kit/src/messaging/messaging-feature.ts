@@ -2,6 +2,7 @@ import { ConfigErrors, loadSettings } from '../config/settings.js'
 import type { Queryable } from '../db/database.js'
 import { migrate } from '../db/migrations.js'
 import { cached } from '../health/readiness.js'
+import { addedSubscriptions } from '../sagas/saga-feature.js'
 import type { KitFeature } from '../service/feature.js'
 import { sleep } from './backoff.js'
 import type { EventDraft } from './envelope.js'
@@ -41,7 +42,7 @@ export const messaging: KitFeature = {
   async setup({ definition, context, db, env, log, addRoute, readiness }) {
     const settings = loadSettings(MessagingSettings, env, 'messaging')
     if (!db) {
-      if (definition.subscribes)
+      if (definition.subscribes || Object.keys(addedSubscriptions(context)).length)
         throw ConfigErrors.invalid(
           `service ${definition.name} subscribes to events but declares no database, where its inbox lives`,
         )
@@ -55,10 +56,13 @@ export const messaging: KitFeature = {
     await migrate(db, MESSAGING_MIGRATIONS, { namespace: MESSAGING_NAMESPACE, log })
     context.publish = <D>(tx: Queryable, draft: EventDraft<D>) => writeToOutbox(tx, definition.name, draft)
 
-    const subscribes =
-      typeof definition.subscribes === 'function'
+    const subscribes = {
+      ...(typeof definition.subscribes === 'function'
         ? definition.subscribes(context)
-        : (definition.subscribes ?? {})
+        : (definition.subscribes ?? {})),
+      // Saga commands and replies travel as events too.
+      ...addedSubscriptions(context),
+    }
     const subscriptions = compileSubscriptions(subscribes)
     const transport = settings.brokerUrl
       ? await createTransport({

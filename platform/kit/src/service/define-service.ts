@@ -9,6 +9,9 @@ import type { Envelope, EventDraft } from '../messaging/envelope.js'
 import type { MessagingHandle } from '../messaging/messaging-feature.js'
 import { compilePattern } from '../messaging/pattern.js'
 import type { Subscriptions } from '../messaging/subscriptions.js'
+import type { SagaDefinition } from '../sagas/saga-definition.js'
+import type { SagaHandle } from '../sagas/saga-feature.js'
+import type { SagaCommands } from '../sagas/saga-participant.js'
 import type { AnyRoute } from './define-route.js'
 
 /** What a service's code is given once the kit has set the instance up. */
@@ -43,6 +46,8 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   publish<D>(tx: Queryable, event: EventDraft<D>): Promise<Envelope<D>>
   /** Messaging numbers of this instance (outbox backlog, handled, dead letters). */
   messaging: MessagingHandle
+  /** Starts, cancels and reads the sagas the service declares (`sagas`). See docs/sagas.md. */
+  sagas: SagaHandle
 }
 
 export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
@@ -69,6 +74,14 @@ export interface ServiceDefinition<S extends SettingSpecs = SettingSpecs> {
    * service compete for its events; every service gets every event it subscribes to.
    */
   subscribes?: Subscriptions | ((context: ServiceContext<S>) => Subscriptions)
+  /**
+   * Sagas this service orchestrates: steps sent as commands to participants
+   * over messaging, their state in this service's database. See docs/sagas.md.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: sagas of different data types sit in one list
+  sagas?: SagaDefinition<any>[] | ((context: ServiceContext<S>) => SagaDefinition<any>[])
+  /** Saga commands this service performs (as a participant): name → handler. */
+  commands?: SagaCommands | ((context: ServiceContext<S>) => SagaCommands)
   /** Runs after migrations, before the instance listens. */
   onStart?: (context: ServiceContext<S>) => Promise<void> | void
   /** Runs after the instance stopped serving, before its pools close. */

@@ -6,6 +6,7 @@ import { faultsFeature } from '../faults/faults-feature.js'
 import { deadlineFeature } from '../http/deadline-feature.js'
 import { messaging } from '../messaging/messaging-feature.js'
 import { metricsFeature } from '../metrics/metrics-feature.js'
+import { sagaFeature } from '../sagas/saga-feature.js'
 import type { KitFeature } from './feature.js'
 
 /** Forgets idempotency keys older than a day, hourly. */
@@ -24,7 +25,8 @@ const idempotencyPurge: KitFeature = {
  * comes first: it settles the settings the others read. Then metrics, since
  * the others add series to its registry; then authentication, so that a
  * refused caller costs nothing more; the deadline check before fault
- * injection, so that an injected delay can make a deadline pass.
+ * injection, so that an injected delay can make a deadline pass. Sagas come
+ * before messaging, which carries their commands and replies.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each feature hands its own prepared state to its own setup
 export const FEATURES: KitFeature<any>[] = [
@@ -35,5 +37,6 @@ export const FEATURES: KitFeature<any>[] = [
   faultsFeature,
   callsFeature,
   idempotencyPurge,
+  sagaFeature,
   messaging,
 ]

@@ -135,6 +135,12 @@ export async function runService<S extends SettingSpecs>(
       stats: () => Promise.reject(new Error('messaging is not set up yet')),
       ready: () => Promise.resolve(),
     },
+    sagas: {
+      start: () => Promise.reject(new Error('sagas are not set up yet')),
+      cancel: () => Promise.reject(new Error('sagas are not set up yet')),
+      get: () => Promise.reject(new Error('sagas are not set up yet')),
+      history: () => Promise.reject(new Error('sagas are not set up yet')),
+    },
     // Set by features (metrics, calls) before the routes are built.
     metrics: undefined as unknown as ServiceContext['metrics'],
     call: () => Promise.reject(new Error('the calls feature is not set up')),
