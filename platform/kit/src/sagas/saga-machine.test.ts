@@ -122,12 +122,11 @@ describe('saga state machine', () => {
   })
 
   it('ignores stale replies, replies after the end, and timeouts with nothing awaited', () => {
-    expect(
-      decide(saga, running(1), {
-        ...reply('authorize', true),
-        reply: { ...(reply('authorize', true) as { reply: SagaReply }).reply, commandId: 'old' },
-      }).ignored,
-    ).toBeTruthy()
+    const stale: SagaInput = {
+      kind: 'reply',
+      reply: { sagaId: 's', step: 'authorize', kind: 'action', commandId: 'old', ok: true },
+    }
+    expect(decide(saga, running(1), stale).ignored).toBeTruthy()
     expect(decide(saga, { ...running(3), status: 'completed' }, reply('ship', true)).ignored).toBeTruthy()
     expect(decide(saga, { ...running(0), status: 'compensated' }, { kind: 'timeout' }).ignored).toBeTruthy()
   })

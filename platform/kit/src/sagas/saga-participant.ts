@@ -34,11 +34,16 @@ export type CommandHandler<P = any, R = unknown> = (payload: P, context: Command
  */
 export type SagaCommands = Record<string, CommandHandler>
 
-/** Thrown by a command handler to say no (out of stock, card declined): the saga compensates. Its writes are rolled back. */
+/**
+ * Thrown by a command handler to say no (out of stock, card declined): the
+ * saga compensates. The handler's writes are rolled back, unless `keepWrites`
+ * (a record of the refusal itself, such as a declined payment).
+ */
 export class SagaRefusal extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    readonly options: { keepWrites?: boolean } = {},
   ) {
     super(message)
     this.name = 'SagaRefusal'
@@ -126,7 +131,9 @@ function participate(handler: CommandHandler): EventHandler<SagaCommand> {
       answer = { ok: true, result: result ?? null }
     } catch (error) {
       if (!(error instanceof SagaRefusal)) throw error
-      await tx.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`)
+      await tx.query(
+        error.options.keepWrites ? `RELEASE SAVEPOINT ${SAVEPOINT}` : `ROLLBACK TO SAVEPOINT ${SAVEPOINT}`,
+      )
       answer = { ok: false, reason: error.message }
     }
     if (command.kind === 'action')

@@ -1,6 +1,6 @@
 import { createTestDatabase, eventually, http, startTestService, type TestService } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { type SagaCommands, type SagaDefinition, SagaRefusal } from '../../src/index.js'
+import { type SagaCommands, type SagaDefinition, SagaRefusal, Type } from '../../src/index.js'
 import { defineSaga } from '../../src/sagas/saga-definition.js'
 import { defineRoute } from '../../src/service/define-route.js'
 import { defineService } from '../../src/service/define-service.js'
@@ -42,11 +42,12 @@ const participant = (name: string, actions: string[]) => {
         method: 'GET',
         url: '/effects/:sagaId',
         access: 'internal',
-        schema: {},
+        summary: 'effects of a saga',
+        schema: { params: Type.Object({ sagaId: Type.String() }), response: { 200: Type.Any() } },
         handler: async (request) => {
           const { rows } = await db.query(
             'SELECT action, undone FROM effects WHERE saga_id = $1 ORDER BY id',
-            [(request.params as { sagaId: string }).sagaId],
+            [request.params.sagaId],
           )
           return rows
         },
@@ -84,17 +85,18 @@ const shop = defineService({
       method: 'POST',
       url: '/flows/:id',
       access: 'internal',
-      schema: {},
+      summary: 'test route',
+      schema: { params: Type.Object({ id: Type.String() }), body: Type.Any(), response: { 200: Type.Any() } },
       handler: async (request) =>
-        db.tx((tx) => sagas.start(tx, 'flow', (request.params as { id: string }).id, request.body as Plan)),
+        db.tx((tx) => sagas.start(tx, 'flow', request.params.id, request.body as Plan)),
     }),
     defineRoute({
       method: 'POST',
       url: '/flows/:id/cancel',
       access: 'internal',
-      schema: {},
-      handler: async (request) =>
-        db.tx((tx) => sagas.cancel(tx, (request.params as { id: string }).id, 'asked to')),
+      summary: 'test route',
+      schema: { params: Type.Object({ id: Type.String() }), response: { 200: Type.Any() } },
+      handler: async (request) => db.tx((tx) => sagas.cancel(tx, request.params.id, 'asked to')),
     }),
   ],
   sagas: [flow],
