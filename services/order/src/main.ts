@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { order } from './service.js'
+
+await main(order)
