@@ -23,6 +23,9 @@ beforeAll(async () => {
     env: {
       TRELLIS_ORDER_SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS),
       TRELLIS_SAGAS_POLL_MS: '100',
+      // One client drives every order and every check here; the gateway's limits are tested elsewhere.
+      TRELLIS_GATEWAY_RATE_LIMIT_IP_PER_S: '0',
+      TRELLIS_GATEWAY_RATE_LIMIT_CLIENT_PER_S: '0',
       // Labels cannot be made for France: the shipment step fails there.
       TRELLIS_SHIPPING_CARRIER_OUTAGE: 'FR',
     },

@@ -40,7 +40,12 @@ export async function checkInvariants(options: CheckOptions): Promise<{
   orders: OrderSummary[]
 }> {
   const get = async (path: string) => {
-    const res = await http(`${options.gateway}${path}`, { headers: options.admin })
+    let res = await http(`${options.gateway}${path}`, { headers: options.admin })
+    // A rate-limited read waits as told and tries again (a few times).
+    for (let tries = 0; res.status === 429 && tries < 5; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * Number(res.body?.retryAfter ?? 1)))
+      res = await http(`${options.gateway}${path}`, { headers: options.admin })
+    }
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(res.body)}`)
     return res.body
   }
