@@ -34,6 +34,12 @@ export interface SagaEngineOptions {
   metrics?: Registry
   /** How often late replies are looked for. */
   pollMs: number
+  /**
+   * At start, deadlines that have passed (or are about to) move this far
+   * out: replies that arrived while the instance was down wait in the
+   * transport, and must be consumed before their step is called late.
+   */
+  resumeGraceMs?: number
 }
 
 const DEFAULTS = {
@@ -363,6 +369,21 @@ export class SagaEngine {
   startPolling(): void {
     const { signal } = this.abort
     this.polling ??= (async () => {
+      const grace = this.options.resumeGraceMs ?? 0
+      if (grace > 0) {
+        const { rowCount } = await this.options.db
+          .query(
+            `UPDATE trellis_saga_instances SET deadline_at = now() + make_interval(secs => $1::integer / 1000.0)
+             WHERE deadline_at < now() + make_interval(secs => $1::integer / 1000.0)`,
+            [grace],
+          )
+          .catch(() => ({ rowCount: 0 }))
+        if (rowCount)
+          this.options.log.info(
+            { sagas: rowCount, graceMs: grace },
+            'deadlines due while this instance was away moved out, so that waiting replies are read first',
+          )
+      }
       while (!signal.aborted) {
         let found = 0
         try {

@@ -28,6 +28,11 @@ export const SagaSettings = defineSettings({
     250,
     'How often an orchestrator looks for saga replies that are late (its timeouts fire at most this much after their deadline).',
   ),
+  resumeGraceMs: setting(
+    Type.Integer({ minimum: 0, maximum: 600_000 }),
+    5_000,
+    'At start, late deadlines move this far out so that replies which came while the orchestrator was down are read before a step is called late.',
+  ),
 })
 
 /** Subscriptions a feature adds to the service's own; the messaging feature reads them. */
@@ -72,6 +77,7 @@ export const sagaFeature: KitFeature = {
         log: log.child({ feature: 'sagas' }),
         metrics: context.metrics,
         pollMs: settings.pollMs,
+        resumeGraceMs: settings.resumeGraceMs,
       })
       subscriptions[replyType(definition.name)] = engine.onReply
       const running = engine

@@ -1,0 +1,4 @@
+import { main } from '@trellis/kit'
+import { cart } from './service.js'
+
+await main(cart)
