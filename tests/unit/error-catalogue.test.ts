@@ -14,6 +14,10 @@ await import('../../services/catalog/src/errors.js')
 await import('../../services/inventory/src/errors.js')
 await import('../../services/identity/src/errors.js')
 await import('../../services/storefront/src/errors.js')
+await import('../../services/order/src/errors.js')
+await import('../../services/payment/src/errors.js')
+await import('../../services/shipping/src/errors.js')
+await import('../../services/cart/src/errors.js')
 
 describe('error catalogue', () => {
   const docs = readFileSync(join(REPO_ROOT, 'docs/errors.md'), 'utf8')

@@ -2,6 +2,5 @@ import { defineError } from '@trellis/kit'
 
 export const ShippingErrors = {
   notFound: defineError('TRELLIS_SHIPPING_NOT_FOUND', 404, 'no shipment %s'),
-  noOption: defineError('TRELLIS_SHIPPING_NO_OPTION', 422, 'no shipping option %s to %s for %s g'),
   dispatched: defineError('TRELLIS_SHIPPING_DISPATCHED', 409, 'shipment %s is %s: it cannot be dispatched'),
 } as const
