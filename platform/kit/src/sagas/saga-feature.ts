@@ -30,8 +30,9 @@ export const SagaSettings = defineSettings({
   ),
   resumeGraceMs: setting(
     Type.Integer({ minimum: 0, maximum: 600_000 }),
-    5_000,
-    'At start, late deadlines move this far out so that replies which came while the orchestrator was down are read before a step is called late.',
+    // Longer than the messaging lease (15 s): replies a killed instance had claimed come back only after it.
+    20_000,
+    'At start, late deadlines move this far out so that replies which came (or were claimed by an instance that died) while the orchestrator was down are read before a step is called late; keep it above TRELLIS_MESSAGING_LEASE_MS.',
   ),
 })
 
