@@ -50,7 +50,13 @@ describe('messaging in the running system', () => {
     const { body } = await http(`${system.urls.registry}/v1/services`)
     expect(body.services.inventory[0].metadata.messaging).toEqual({
       transport: 'postgres',
-      subscribes: ['catalog.product.created'],
+      subscribes: [
+        'catalog.product.created',
+        'order.order.approved',
+        'inventory.command.reserve-stock',
+        'inventory.command.commit-stock',
+        'inventory.command.release-stock',
+      ],
     })
   })
 
