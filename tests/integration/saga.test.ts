@@ -251,6 +251,48 @@ describe('place-order saga', () => {
       'low-stock flag',
     )
     expect(alerts.available).toBe(0)
+    // … recommendations counted the sales, notifications told the customers.
+    await eventually(
+      async () =>
+        (await gateway(`/api/recommendations/skus/${sku}/bought-together`)).body.sold?.orders === units,
+      20_000,
+      'sales counted',
+    )
+    const approvedId = rush[ended.findIndex((o) => o.status === 'APPROVED')]!.body.id
+    const rejectedId = rush[ended.findIndex((o) => o.status === 'REJECTED')]!.body.id
+    for (const [ref, kind] of [
+      [approvedId, 'order-approved'],
+      [rejectedId, 'order-rejected'],
+    ])
+      await eventually(
+        async () =>
+          (await gateway(`/api/notifications/notifications?ref=${ref}`, { headers: alice })).body.items?.[0]
+            ?.kind === kind,
+        20_000,
+        `${kind} notification`,
+      )
+    await invariantsHold()
+  })
+
+  it('checks a cart out into an order through the gateway', async () => {
+    expect(
+      (await gateway('/api/cart/items/SOCK-L', { method: 'PUT', headers: alice, body: { quantity: 2 } }))
+        .status,
+    ).toBe(200)
+    const cart = await gateway('/api/cart', { headers: alice })
+    expect(cart.body.items).toMatchObject([{ sku: 'SOCK-L', quantity: 2, available: true }])
+    expect(cart.body.totalCents).toBeGreaterThan(0)
+    const checkout = await gateway('/api/cart/checkout', {
+      headers: { ...alice, 'idempotency-key': randomUUID() },
+      body: { shipping: { country: 'US', option: 'standard' } },
+    })
+    expect(checkout.status).toBe(202)
+    accepted.push(checkout.body.orderId)
+    expect(await settle(checkout.body.orderId)).toMatchObject({
+      status: 'APPROVED',
+      items: [{ sku: 'SOCK-L', quantity: 2 }],
+    })
+    expect((await gateway('/api/cart', { headers: alice })).body.items).toEqual([])
     await invariantsHold()
   })
 })
