@@ -18,6 +18,7 @@ describe('walking skeleton', () => {
   it('runs every instance of the topology as its own ready process', () => {
     const instances = system.status().instances
     expect(instances.map((i) => i.key).sort()).toEqual([
+      'cart-1',
       'catalog-1',
       'catalog-2',
       'config-1',
@@ -26,7 +27,12 @@ describe('walking skeleton', () => {
       'identity-2',
       'inventory-1',
       'inventory-2',
+      'notifications-1',
+      'order-1',
+      'payment-1',
+      'recommendations-1',
       'registry-1',
+      'shipping-1',
       'storefront-1',
     ])
     expect(instances.every((i) => i.ready && i.phase === 'running' && i.pid)).toBe(true)
