@@ -82,7 +82,7 @@ export function cartRoutes(db: Database, prices: CatalogPrices, order: Dependenc
         if (request.body.quantity === 0) await carts.remove(customerId, request.params.sku)
         else {
           const price = await prices.get(request.params.sku)
-          if (!price || price.status !== 'active') throw CartErrors.unknownSku(request.params.sku)
+          if (price?.status !== 'active') throw CartErrors.unknownSku(request.params.sku)
           await carts.set(customerId, request.params.sku, request.body.quantity)
         }
         return view(customerId)
