@@ -225,6 +225,39 @@ describe('sagas over messaging', () => {
     expect((await saga(id)).status).toBe('completed')
   })
 
+  it('refuses an action that arrives after its compensation (the compensation left a tombstone)', async () => {
+    const sagaId = `late-${process.pid}`
+    const command = (kind: 'action' | 'compensation', name: string) => ({
+      type: `alpha.command.${name}`,
+      key: sagaId,
+      data: {
+        sagaId,
+        saga: 'flow',
+        step: 'one',
+        kind,
+        commandId: `${kind}-id`,
+        replyTo: 'shop',
+        attempt: 1,
+        payload: {},
+      },
+    })
+    const handled = async () => (await alpha.context.messaging.stats()).consumer.handled
+    const before = await handled()
+    // The compensation overtakes its action (a saga that timed out while the action was still in flight).
+    await orchestrator.context.db.tx(async (tx) => {
+      await orchestrator.context.publish(tx, command('compensation', 'undo-one'))
+      await orchestrator.context.publish(tx, command('action', 'one'))
+    })
+    await eventually(async () => (await handled()) >= before + 2, 10_000, 'both handled')
+    expect(await effects(alpha, sagaId)).toEqual([])
+    const { rows } = await alpha.context.db.query(
+      'SELECT action_reply, compensated_at FROM trellis_saga_participation WHERE saga_id = $1',
+      [sagaId],
+    )
+    expect(rows[0]).toMatchObject({ action_reply: null })
+    expect(rows[0]!.compensated_at).not.toBeNull()
+  })
+
   it('cancels a completed saga when its definition allows it', async () => {
     const id = await start({})
     await ended(id)
