@@ -101,8 +101,39 @@ async function sagaFigures(system: TestSystem): Promise<Figures> {
 
   const first = Date.now()
   const placed = await pool(ORDERS, CONCURRENCY, place)
-  const ends = await pool(placed.length, 8, async (i) => decided(placed[i]!.id))
+  const ends = await pool(placed.length, 8, async (i) =>
+    decided(placed[i]!.id).catch(async () => {
+      const res = await http(`${gateway}/api/orders/${placed[i]!.id}`, { headers: alice })
+      return { ...res.body, status: `undecided (${res.body.status})`, reason: JSON.stringify(res.body.saga) }
+    }),
+  )
+  // Handler retries during the run, by instance and reason (lock waits and deadlocks show here).
+  const retries = new Map<string, number>()
+  for (const line of system.logs) {
+    if (!line.includes('event handler failed; retrying')) continue
+    const reason = /"reason":"([^"]{0,80})/.exec(line)?.[1] ?? '?'
+    const key = `${line.split(' ')[0]}: ${reason}`
+    retries.set(key, (retries.get(key) ?? 0) + 1)
+  }
+  for (const [key, n] of retries) console.log(`handler retries ×${n} ${key}`)
+  // What the services gave up on, if anything: a command or reply that became a dead letter.
+  for (const instance of system.status().instances.filter((i) => i.port && i.ready)) {
+    const stats = await http(`http://127.0.0.1:${instance.port}/messaging/stats`).catch(() => undefined)
+    const waiting = stats?.body?.deadLetters?.waiting ?? 0
+    if (waiting > 0) {
+      const letters = await http(`http://127.0.0.1:${instance.port}/messaging/dead-letters?limit=3`)
+      console.log(
+        `${instance.key}: ${waiting} dead letters, e.g. ${JSON.stringify(letters.body.items?.map((l: { type: string; error: string }) => `${l.type}: ${l.error}`))}`,
+      )
+    }
+  }
   const approved = ends.filter((o) => o.status === 'APPROVED')
+  const reasons = new Map<string, number>()
+  for (const o of ends.filter((e) => e.status !== 'APPROVED')) {
+    const why = `${o.status}: ${o.reason}`
+    reasons.set(why, (reasons.get(why) ?? 0) + 1)
+  }
+  for (const [why, n] of reasons) console.log(`not approved ×${n}: ${why}`)
   const last = Math.max(...approved.map((o) => Date.parse(o.decidedAt)))
   return {
     ordersPerS: Math.round((approved.length / (last - first)) * 1000),
