@@ -85,6 +85,7 @@ export const messaging: KitFeature = {
             pollMs: settings.pollMs,
             retryBaseMs: settings.retryBaseMs,
             retryMaxMs: settings.retryMaxMs,
+            tracer: context.tracer,
           })
         : undefined
     const consumer = new EventConsumer({
@@ -100,6 +101,7 @@ export const messaging: KitFeature = {
       prefetch: settings.prefetch,
       batchSize: settings.consumerBatch,
       drainTimeoutMs: 10_000,
+      tracer: context.tracer,
     })
 
     const stats = async (): Promise<MessagingStats> => ({
