@@ -7,6 +7,7 @@ import { sleep } from './backoff.js'
 import type { EventDraft } from './envelope.js'
 import { EventConsumer } from './event-consumer.js'
 import { MessagingErrors } from './messaging-errors.js'
+import { messagingGauges } from './messaging-metrics.js'
 import { messagingRoutes } from './messaging-routes.js'
 import { MessagingSettings } from './messaging-settings.js'
 import type { MessagingStats } from './messaging-stats.js'
@@ -118,6 +119,7 @@ export const messaging: KitFeature = {
       deadLetters: { waiting: await consumer.deadLetters.waiting() },
     })
     context.messaging = { stats, ready: () => consumer.ready() }
+    messagingGauges(context.metrics, db, consumer, relay)
     for (const route of messagingRoutes(consumer, stats)) addRoute(route)
     // A detail, never a reason to turn traffic away: with the transport down, writes go on into the outbox.
     readiness.add(

@@ -72,7 +72,10 @@ export function traceFields(span: Span | undefined): Record<string, string> {
   return { trace_id: traceId, span_id: spanId }
 }
 
-/** pino mixin: every line written while a span is active carries its ids. */
+/** pino mixin: every line written while a span is active carries its ids. A fresh object each time: pino merges into it. */
 export function activeTraceFields(): Record<string, string> {
-  return traceFields(trace.getSpan(context.active()))
+  const span = trace.getSpan(context.active())
+  if (!span) return {}
+  const spanContext = span.spanContext()
+  return isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {}
 }
