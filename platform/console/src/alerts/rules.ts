@@ -93,17 +93,17 @@ export const RULES: AlertRule[] = [
     expr: 'max by (service) (trellis_outbox_pending) > 10 and max by (service) (delta(trellis_outbox_pending[5m])) > 0',
     for: '5m',
     evaluate: (instances, now) => {
-      const services = new Map<string, { now: number; then: number }>()
+      const services = new Map<string, { now: number; before: number }>()
       for (const v of instances) {
         const points = recent(v, now).filter((p) => p.outboxBacklog !== undefined)
         if (points.length < 2) continue
-        const entry = { now: points.at(-1)!.outboxBacklog!, then: points[0]!.outboxBacklog! }
+        const entry = { now: points.at(-1)!.outboxBacklog!, before: points[0]!.outboxBacklog! }
         const known = services.get(v.service)
         if (!known || entry.now > known.now) services.set(v.service, entry)
       }
       return [...services]
-        .filter(([, b]) => b.now > 10 && b.now > b.then)
-        .map(([service, b]) => ({ labels: { service }, value: `${b.then} → ${b.now} pending` }))
+        .filter(([, b]) => b.now > 10 && b.now > b.before)
+        .map(([service, b]) => ({ labels: { service }, value: `${b.before} → ${b.now} pending` }))
     },
   },
   {
