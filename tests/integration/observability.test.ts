@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { eventually, http, REPO_ROOT, startTestSystem, type TestSystem } from '@trellis/testing'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 // Traces, logs, metrics and alerts across the running system: the console
@@ -221,5 +223,111 @@ describe('observability of the running system', () => {
       'InstanceDown resolved',
     )
     expect(system.logs.some((l) => /alert firing: InstanceDown .*inventory-2/.test(l))).toBe(false)
+  })
+})
+
+// The console in a real browser (Debian's Chromium): .ci/run installs it; elsewhere without it, skipped.
+const CHROMIUM = '/usr/bin/chromium'
+const haveChromium = existsSync(CHROMIUM)
+if (!haveChromium && process.env['CI']) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
+// TRELLIS_SCREENSHOTS=1 writes the main pages to docs/images/ (committed, shown in the README).
+const SHOTS = process.env['TRELLIS_SCREENSHOTS'] === '1' ? join(REPO_ROOT, 'docs/images') : undefined
+
+describe.skipIf(!haveChromium)('the console in a browser', () => {
+  it('finds the trace, shows its waterfall, finds a log line and charts a metric', async () => {
+    // Some traffic, so that lists and charts have something to show.
+    const merchants = await gateway('/api/catalog/merchants')
+    const created = await gateway('/api/catalog/products', {
+      headers: admin,
+      body: {
+        merchantId: merchants.body.items[0].id,
+        name: 'Browser Teapot',
+        category: 'kitchen',
+        options: [{ name: 'Size', values: ['M'] }],
+        skus: [{ sku: 'BROWSER-TEAPOT-M', options: { Size: 'M' }, priceCents: 2700 }],
+      },
+    })
+    expect(created.status).toBe(201)
+    const requestId = String(created.headers.get('x-request-id'))
+    const traceId = traceIdOf(created.headers)
+    for (let i = 0; i < 20; i++) await gateway(`/api/storefront/products/${created.body.id}`)
+    await eventually(
+      async () =>
+        (await consoleApi(`/api/traces/${traceId}`)).body?.spans?.some(
+          (s: Span) => s.service === 'inventory',
+        ),
+      20_000,
+      'the trace stored',
+    )
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    })
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+      await page.goto(`${system.urls.console}/#/topology`)
+      await page.getByText('storefront', { exact: true }).first().waitFor({ timeout: 15_000 })
+      await page.locator('.topology .edge').first().waitFor({ timeout: 15_000 })
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'console-topology.png') })
+
+      // Find the trace by the request id the gateway returned.
+      await page.goto(`${system.urls.console}/#/traces`)
+      await page.getByLabel('find trace').fill(requestId)
+      await page.getByRole('button', { name: 'Open' }).click()
+      await page.getByTestId('waterfall').waitFor({ timeout: 10_000 })
+      await page.getByText(`Trace ${traceId}`).waitFor()
+      const rows = page.getByTestId('span-row')
+      await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5)
+      await page.getByText('consume catalog.product.created').first().click()
+      await page.getByText('messaging.consumer.group.name').waitFor()
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'console-trace.png') })
+
+      await page.goto(`${system.urls.console}/#/traces`)
+      await page.locator('table.grid tbody tr').first().waitFor()
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'console-traces.png') })
+
+      // Search a log line by free text: the request id.
+      await page.goto(`${system.urls.console}/#/logs`)
+      await page.getByLabel('search text').fill(requestId)
+      await page.getByRole('button', { name: 'Search' }).click()
+      const line = page.getByTestId('log-line').first()
+      await line.waitFor({ timeout: 10_000 })
+      expect(await line.textContent()).toContain(requestId)
+      if (SHOTS) {
+        await page.getByLabel('search text').fill('')
+        await page.getByRole('button', { name: 'Search' }).click()
+        await page.waitForTimeout(500)
+        await page.screenshot({ path: join(SHOTS, 'console-logs.png') })
+      }
+
+      // A chart with data.
+      await page.goto(`${system.urls.console}/#/metrics`)
+      await page.getByLabel('service').fill('storefront')
+      const chart = page.locator('figure.chart').first()
+      await chart.waitFor({ timeout: 10_000 })
+      await expect
+        .poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 15_000 })
+        .toBeGreaterThan(1)
+      expect(await chart.locator('polyline').count()).toBeGreaterThan(0)
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'console-metrics.png') })
+
+      if (SHOTS) {
+        await page.goto(`${system.urls.console}/#/instances`)
+        await page.locator('table.grid tbody tr').first().waitFor()
+        await page.screenshot({ path: join(SHOTS, 'console-instances.png') })
+        await page.goto(`${system.urls.console}/#/alerts`)
+        await page.waitForTimeout(1_000)
+        await page.screenshot({ path: join(SHOTS, 'console-alerts.png') })
+      }
+    } finally {
+      await browser.close()
+    }
   })
 })

@@ -29,7 +29,8 @@ interface Span {
   attributes: Record<string, unknown>
 }
 
-const COLORS = ['#4f8cff', '#2bb673', '#f5a524', '#c86bfa', '#ff6b6b', '#1fc8db', '#a3be8c', '#ff9f43']
+// No red: red marks errors.
+const COLORS = ['#4f8cff', '#2bb673', '#f5a524', '#c86bfa', '#1fc8db', '#a3be8c', '#ff9f43', '#8b93ff']
 const colorOf = (service: string) =>
   COLORS[[...service].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 0) % COLORS.length]
 const KIND = ['', 'internal', 'server', 'client', 'producer', 'consumer']
