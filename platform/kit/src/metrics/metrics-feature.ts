@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox'
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { defineSettings, loadSettings, setting } from '../config/settings.js'
 import { QUIET_PATHS } from '../http/create-app.js'
 import type { KitFeature } from '../service/feature.js'
+import { RouteHistogram } from './route-histogram.js'
 
 export const MetricsSettings = defineSettings({
   requests: setting(
@@ -33,26 +34,20 @@ export const metricsFeature: KitFeature = {
     collectDefaultMetrics({ register: registry })
     context.metrics = registry
     if (settings.requests) {
-      const duration = new Histogram({
+      const duration = new RouteHistogram({
         name: 'trellis_http_request_duration_seconds',
         help: 'Requests served, by method, route template and status, with their duration.',
-        labelNames: ['method', 'route', 'status'],
         buckets: BUCKETS,
         registers: [registry],
       })
-      // prom-client hashes label values on every labels() call; each series is looked up once.
-      const series = new Map<string, { observe(seconds: number): void }>()
       app.addHook('onResponse', (request, reply, done) => {
-        if (!QUIET_PATHS.test(request.url)) {
-          const route = request.routeOptions.url ?? 'unmatched'
-          const key = `${request.method} ${route} ${reply.statusCode}`
-          let child = series.get(key)
-          if (!child) {
-            child = duration.labels(request.method, route, String(reply.statusCode))
-            series.set(key, child)
-          }
-          child.observe(reply.elapsedTime / 1000)
-        }
+        if (!QUIET_PATHS.test(request.url))
+          duration.observe(
+            request.method,
+            request.routeOptions.url ?? 'unmatched',
+            reply.statusCode,
+            reply.elapsedTime / 1000,
+          )
         done()
       })
     }
