@@ -1,5 +1,8 @@
 // bench:observability — what tracing, metrics and logging cost one service.
-// Two instances of the same service (a small public JSON route), in one run:
+// Instances of the same service, in one run, on two routes: GET /items/:id
+// reads a row from the service's own database (a typical request: two spans,
+// the server's and the query's), GET /ping answers from memory (the floor:
+// the framework's own cost is all there is to compare with):
 //   on:  a server span per request exported over OTLP to a running console,
 //        the per-route RED histogram, and an access-log line per request
 //        (written to a pipe that is read and dropped, as the control loop does);
@@ -13,6 +16,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@trellis/control'
+import { createTestDatabase, startTestPostgres } from '@trellis/testing'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { machine, median, table } from './report.js'
@@ -83,7 +87,9 @@ async function load(url: string, durationS: number): Promise<{ rps: number; p99:
   return { rps: result.requests.average, p99: result.latency.p99 }
 }
 
+const postgres = await startTestPostgres()
 try {
+  const databaseUrl = await createTestDatabase(postgres.adminUrl, 'observed')
   const ports = {
     console: await freePort(),
     on: await freePort(),
@@ -98,14 +104,17 @@ try {
     TRELLIS_LOG_LEVEL: 'warn',
   })
   await waitFor(`${consoleUrl}/health/live`)
-  const service = join(ROOT, 'bench/dist/bench-service.js')
+  const service = join(ROOT, 'bench/dist/observed-service.js')
+  const common = { TRELLIS_DATABASE_URL: databaseUrl, TRELLIS_DB_POOL_MAX: '10' }
   const on = start(service, {
+    ...common,
     TRELLIS_PORT: String(ports.on),
     TRELLIS_INSTANCE_ID: 'bench-on',
     TRELLIS_LOG_LEVEL: 'info',
     TRELLIS_TRACING_ENDPOINT: consoleUrl,
   })
   const off = start(service, {
+    ...common,
     TRELLIS_PORT: String(ports.off),
     TRELLIS_INSTANCE_ID: 'bench-off',
     TRELLIS_LOG_LEVEL: 'warn',
@@ -119,19 +128,22 @@ try {
     TRELLIS_METRICS_REQUESTS: 'false',
   }
   const only = (port: number, id: string, env: Record<string, string>) =>
-    start(service, { TRELLIS_PORT: String(port), TRELLIS_INSTANCE_ID: id, ...OFF, ...env })
+    start(service, { ...common, TRELLIS_PORT: String(port), TRELLIS_INSTANCE_ID: id, ...OFF, ...env })
   const tracing = only(ports.tracing, 'bench-tracing', {
     TRELLIS_TRACING_ENABLED: 'true',
     TRELLIS_TRACING_ENDPOINT: consoleUrl,
   })
   const metrics = only(ports.metrics, 'bench-metrics', { TRELLIS_METRICS_REQUESTS: 'true' })
   const logging = only(ports.logging, 'bench-logging', { TRELLIS_LOG_LEVEL: 'info' })
+  const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`
   const rows = [
-    { name: 'tracing, metrics, logging on', url: `http://127.0.0.1:${ports.on}/ping`, pid: on.pid! },
-    { name: 'all off', url: `http://127.0.0.1:${ports.off}/ping`, pid: off.pid! },
-    { name: 'tracing only', url: `http://127.0.0.1:${ports.tracing}/ping`, pid: tracing.pid! },
-    { name: 'metrics only', url: `http://127.0.0.1:${ports.metrics}/ping`, pid: metrics.pid! },
-    { name: 'logging only', url: `http://127.0.0.1:${ports.logging}/ping`, pid: logging.pid! },
+    { name: 'GET /items/:id, all on', url: at(ports.on, '/items/42'), pid: on.pid! },
+    { name: 'GET /items/:id, all off', url: at(ports.off, '/items/42'), pid: off.pid! },
+    { name: 'GET /items/:id, tracing only', url: at(ports.tracing, '/items/42'), pid: tracing.pid! },
+    { name: 'GET /items/:id, metrics only', url: at(ports.metrics, '/items/42'), pid: metrics.pid! },
+    { name: 'GET /items/:id, logging only', url: at(ports.logging, '/items/42'), pid: logging.pid! },
+    { name: 'GET /ping, all on', url: at(ports.on, '/ping'), pid: on.pid! },
+    { name: 'GET /ping, all off', url: at(ports.off, '/ping'), pid: off.pid! },
   ]
   for (const row of rows) await waitFor(row.url)
   for (const row of rows) await load(row.url, 2) // warm-up: JIT, pools
@@ -152,13 +164,13 @@ try {
     const r = results.get(name)!
     return { rps: median(r.rps), p99: median(r.p99), cpu: median(r.cpu) }
   }
-  const onFigure = figure(rows[0]!.name)
-  const offFigure = figure(rows[1]!.name)
+  const ratio = (a: string, b: string) => figure(a).rps / figure(b).rps
+  const cpuRatio = (a: string, b: string) => figure(a).cpu / figure(b).cpu
   const stored = (await (await request(`${consoleUrl}/api/traces?limit=1`)).body.json()) as {
     stored: { spans: number }
   }
   console.log(
-    `bench:observability: one service, GET /ping, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s (median), ${has('wrk') ? 'wrk' : 'autocannon'}\n${machine()}\n`,
+    `bench:observability: one service, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s (median), ${has('wrk') ? 'wrk' : 'autocannon'}\n${machine()}\n`,
   )
   console.log(
     table(
@@ -170,9 +182,13 @@ try {
     ),
   )
   console.log(
-    `\nthroughput on/off: ${(onFigure.rps / offFigure.rps).toFixed(3)} (target ≥ 0.85); CPU per request on/off: ${(onFigure.cpu / offFigure.cpu).toFixed(2)}; spans the console received: ${stored.stored.spans}`,
+    `\nthroughput on/off, GET /items/:id: ${ratio(rows[0]!.name, rows[1]!.name).toFixed(3)} (target ≥ 0.85); CPU per request on/off: ${cpuRatio(rows[0]!.name, rows[1]!.name).toFixed(2)}` +
+      `\nthroughput on/off, GET /ping:      ${ratio(rows[5]!.name, rows[6]!.name).toFixed(3)}; CPU per request on/off: ${cpuRatio(rows[5]!.name, rows[6]!.name).toFixed(2)}` +
+      `\nspans the console received: ${stored.stored.spans}`,
   )
   void collector
 } finally {
   for (const child of children) child.kill('SIGTERM')
+  await new Promise((r) => setTimeout(r, 500))
+  await postgres.stop()
 }
