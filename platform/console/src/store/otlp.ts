@@ -48,8 +48,8 @@ export function spansFromOtlp(body: OtlpTraceRequest): { spans: StoredSpan[]; re
           rejected += 1
           continue
         }
-        const start = nanos(span.startTimeUnixNano)
-        const end = nanos(span.endTimeUnixNano)
+        const start = millis(span.startTimeUnixNano)
+        const end = millis(span.endTimeUnixNano)
         spans.push({
           traceId,
           spanId,
@@ -58,8 +58,8 @@ export function spansFromOtlp(body: OtlpTraceRequest): { spans: StoredSpan[]; re
           kind: span.kind ?? 0,
           service,
           instance,
-          startMs: start / 1e6,
-          durationMs: Math.max(0, (end - start) / 1e6),
+          startMs: start,
+          durationMs: Math.max(0, Math.round((end - start) * 1000) / 1000),
           status: span.status?.code ?? 0,
           statusMessage: span.status?.message || undefined,
           attributes: attributes(span.attributes),
@@ -82,8 +82,15 @@ function attributes(list: OtlpAttribute[] | undefined): Record<string, string | 
   return out
 }
 
-function nanos(time: OtlpTime | undefined): number {
+/** Nanoseconds since the epoch as milliseconds, exact to the microsecond (a double cannot hold the nanoseconds). */
+function millis(time: OtlpTime | undefined): number {
   if (time === undefined) return 0
-  if (typeof time === 'object') return time.high * 4_294_967_296 + (time.low >>> 0)
-  return Number(time)
+  if (typeof time === 'number') return time / 1e6
+  try {
+    const nanos =
+      typeof time === 'object' ? (BigInt(time.high >>> 0) << 32n) + BigInt(time.low >>> 0) : BigInt(time)
+    return Number(nanos / 1000n) / 1000
+  } catch {
+    return 0
+  }
 }
