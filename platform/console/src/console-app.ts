@@ -306,7 +306,7 @@ export function createConsole(options: ConsoleOptions): ConsoleServer {
     firing: alerts.list().filter((a) => a.state === 'firing').length,
   }))
 
-  serveStaticUi(app, options.uiDir ?? '')
+  serveStaticUi(app, options.uiDir)
 
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined

@@ -17,8 +17,8 @@ const TYPES: Record<string, string> = {
  * every unknown path under the UI answered by index.html so that the
  * browser's routes work on reload. Hashed assets are cached for good.
  */
-export function serveStaticUi(app: FastifyInstance, dir: string): boolean {
-  if (!existsSync(join(dir, 'index.html'))) {
+export function serveStaticUi(app: FastifyInstance, dir: string | undefined): boolean {
+  if (!dir || !existsSync(join(dir, 'index.html'))) {
     app.get('/', async (_request, reply) =>
       reply
         .type('text/plain; charset=utf-8')

@@ -1,3 +1,4 @@
+import type { ReactElement } from 'react'
 import { createRoot } from 'react-dom/client'
 import { usePoll } from './api'
 import { InstancesPage } from './pages/instances'
@@ -30,7 +31,7 @@ function App() {
     instances: number
     firing: number
   }>('/api/overview', 3_000)
-  let body: JSX.Element
+  let body: ReactElement
   switch (page) {
     case 'traces':
       body = id ? <TracePage id={id} /> : <TracesPage query={query} />
