@@ -13,7 +13,6 @@ import {
   retry,
   TaskCancelledError,
 } from 'cockatiel'
-import type { Dispatcher } from 'undici'
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
 import { REQUEST_ID_HEADER } from '../http/create-app.js'
 import type { Logger } from '../log/logger.js'
@@ -24,6 +23,7 @@ import type { CallPolicy, RoutePolicy } from './call-policy.js'
 import { breakerStateName, createBreaker } from './circuit-breaker.js'
 import type { BreakerStateName, ClientMetrics } from './client-metrics.js'
 import { DEADLINE_HEADER, type Deadline } from './deadline.js'
+import { dispatchText, type TextResponse } from './dispatch-text.js'
 import type { Endpoint } from './endpoint.js'
 import { EndpointSet } from './endpoint-set.js'
 import { AttemptFailure, connectionFailure } from './failure.js'
@@ -252,8 +252,7 @@ export class DependencyClient {
         }
         this.metrics.retries.labels(this.dependency).inc()
       }
-      const run = () =>
-        this.attempt<T>(request, method, path, body, deadlineAt, deadline.signal, last?.endpoint)
+      const run = () => this.attempt<T>(request, method, path, body, deadlineAt, deadline, last?.endpoint)
       try {
         return await (this.bulkhead ? this.bulkhead.execute(run, deadline.signal) : run())
       } catch (error) {
@@ -292,7 +291,7 @@ export class DependencyClient {
     path: string,
     body: string | undefined,
     deadlineAt: number,
-    signal: AbortSignal,
+    abort: CallAbort,
     avoid: Endpoint | undefined,
   ): Promise<T> {
     const endpoint = this.endpoints.pick(avoid)
@@ -305,26 +304,18 @@ export class DependencyClient {
     if (request.parent) headers[REQUEST_ID_HEADER] = request.parent.id
     if (this.options.caller) headers['x-trellis-caller'] = this.options.caller
     endpoint.outstanding += 1
-    let response: Dispatcher.ResponseData
-    let text: string
+    let response: TextResponse
     try {
-      response = await endpoint.pool.request({
-        path,
-        method,
-        headers,
-        body: body ?? null,
-        signal,
-      })
-      text = await response.body.text()
+      response = await dispatchText(endpoint.pool, { path, method, headers, body: body ?? null }, abort)
     } catch (error) {
       // Aborted at the call's deadline: the instance was too slow.
-      const failure = signal.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
+      const failure = abort.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
       if (!failure) throw error
       throw this.failed(endpoint, failure)
     } finally {
       endpoint.outstanding -= 1
     }
-    const status = response.statusCode
+    const { statusCode: status, text } = response
     const json = /json/.test(String(response.headers['content-type'] ?? ''))
     if (status >= 500) {
       const problem = json ? safeParse(text) : undefined
