@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config'
 // Tests import workspace packages from source (the `trellis-source` export
 // condition); processes that tests spawn run the built `dist/` files, which
 // `npm test` builds first.
-const conditions = ['trellis-source', ...defaultServerConditions]
+// Without `module`: packages that publish bundler-only ES modules under it (OpenTelemetry's, with
+// extensionless imports) are then loaded the way Node loads them, as in production.
+const conditions = ['trellis-source', ...defaultServerConditions.filter((c) => c !== 'module')]
 
 export default defineConfig({
   resolve: { conditions },

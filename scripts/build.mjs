@@ -9,6 +9,9 @@
 //    of a few hundred modules, and every instance pays that cost at every
 //    start and restart.
 //
+// 3. a web UI (a package's web/ folder with a vite.config.ts: the console's) is built by
+//    Vite into that package's dist/ui, only when its sources changed.
+//
 // The whole build takes about a second, so `npm start` runs it every time.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -84,6 +87,8 @@ await Promise.all(
     // A deleted module must not linger in dist/.
     const expected = new Set(sources.map((s) => relative(src, s).replace(/\.tsx?$/, '')))
     for (const out of existsSync(outdir) ? walk(outdir, isOutput) : []) {
+      // dist/ui is the web UI's, built by Vite below.
+      if (relative(outdir, out).startsWith(`ui/`)) continue
       if (!expected.has(relative(outdir, out).replace(/\.js(\.map)?$/, ''))) rmSync(out)
     }
     writeFileSync(stamp, '')
@@ -122,7 +127,20 @@ await Promise.all(
   }),
 )
 
+// Web UIs: Vite is loaded only when one needs building, so an unchanged tree costs nothing here.
+let uis = 0
+for (const pkg of packages) {
+  const web = join(pkg, 'web')
+  if (!existsSync(join(web, 'vite.config.ts'))) continue
+  const stamp = join(pkg, 'dist', 'ui', '.built')
+  if (!force && mtime(stamp) > Math.max(shared, newest(web))) continue
+  const { build: viteBuild } = await import('vite')
+  await viteBuild({ root: web, configFile: join(web, 'vite.config.ts'), logLevel: 'warn' })
+  writeFileSync(stamp, '')
+  uis += 1
+}
+
 if (!quiet)
   console.log(
-    `built ${files} files and ${bundles} process bundles in ${Math.round(performance.now() - started)} ms (unchanged packages skipped; --force rebuilds all)`,
+    `built ${files} files, ${bundles} process bundles and ${uis} web UIs in ${Math.round(performance.now() - started)} ms (unchanged packages skipped; --force rebuilds all)`,
   )

@@ -28,6 +28,8 @@ interface Result {
   errors: number
   ms: number
   latencies: number[]
+  /** This process's CPU time per call (user + system), which moves less than throughput when neighbours load the machine. */
+  cpuUsPerCall: number
 }
 
 async function measure(name: string, call: () => Promise<unknown>): Promise<Result> {
@@ -47,13 +49,22 @@ async function measure(name: string, call: () => Promise<unknown>): Promise<Resu
       }
     }
     const started = performance.now()
+    const cpu = process.cpuUsage()
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-    return { latencies, errors, ms: performance.now() - started }
+    const used = process.cpuUsage(cpu)
+    return { latencies, errors, ms: performance.now() - started, cpuUs: used.user + used.system }
   }
   await run(WARMUP_MS, false)
-  const { latencies, errors, ms } = await run(DURATION_MS, true)
+  const { latencies, errors, ms, cpuUs } = await run(DURATION_MS, true)
   process.stderr.write(`${name}: ${latencies.length} calls, ${errors} errors\n`)
-  return { name, requests: latencies.length, errors, ms, latencies }
+  return {
+    name,
+    requests: latencies.length,
+    errors,
+    ms,
+    latencies,
+    cpuUsPerCall: cpuUs / Math.max(1, latencies.length + errors),
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -135,7 +146,16 @@ console.log(
 console.log(`machine: ${machine()}\n`)
 console.log(
   table(
-    ['client', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to bare undici'],
+    [
+      'client',
+      'requests/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'ratio to bare undici',
+      'client CPU µs/call',
+      'CPU ratio (bare / row)',
+    ],
     results.map((r) => {
       const sorted = [...r.latencies].sort((a, b) => a - b)
       return [
@@ -145,7 +165,12 @@ console.log(
         percentile(sorted, 99).toFixed(2),
         r.errors,
         (rate(r) / rate(bare)).toFixed(2),
+        r.cpuUsPerCall.toFixed(1),
+        (bare.cpuUsPerCall / r.cpuUsPerCall).toFixed(2),
       ]
     }),
   ),
+)
+console.log(
+  '\nrequests/s and latency are the whole machine (caller and upstream share its cores); client CPU counts this process alone and moves less when neighbours are busy.',
 )

@@ -32,6 +32,7 @@ async function trellisStart(home: string): Promise<number> {
     TRELLIS_CONTROL_PORT: String(await freePort()),
     TRELLIS_POSTGRES_PORT: String(await freePort()),
     TRELLIS_CONFIG_PORT: String(await freePort()),
+    TRELLIS_CONSOLE_PORT: String(await freePort()),
   }
   const started = performance.now()
   const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: 'ignore', detached: true })

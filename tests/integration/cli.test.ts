@@ -19,6 +19,7 @@ async function ports() {
     TRELLIS_CONTROL_PORT: String(await freePort()),
     TRELLIS_POSTGRES_PORT: String(await freePort()),
     TRELLIS_CONFIG_PORT: String(await freePort()),
+    TRELLIS_CONSOLE_PORT: String(await freePort()),
   }
 }
 
@@ -45,7 +46,8 @@ describe('trellis up', () => {
     const control = `http://127.0.0.1:${env.TRELLIS_CONTROL_PORT}`
     const status = (await http(`${control}/v1/status`)).body
     expect(status.instances.map((i: { key: string }) => i.key)).toContain('config-1')
-    expect(status.instances).toHaveLength(16)
+    expect(status.instances.map((i: { key: string }) => i.key)).toContain('console-1')
+    expect(status.instances).toHaveLength(17)
     const pids: number[] = [...status.instances.map((i: { pid: number }) => i.pid), status.postgres.pid]
 
     const cli = trellis(['status'], env)

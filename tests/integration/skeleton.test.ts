@@ -22,6 +22,7 @@ describe('walking skeleton', () => {
       'catalog-1',
       'catalog-2',
       'config-1',
+      'console-1',
       'gateway-1',
       'identity-1',
       'identity-2',

@@ -7,6 +7,7 @@ import { callControl, controlUrl } from './commands/client.js'
 import { CONFIG_USAGE, configCommand } from './commands/config.js'
 import { configServerUrl } from './commands/config-client.js'
 import { deadLettersCommand } from './commands/dead-letters.js'
+import { alertsCommand, consoleUrl, logsCommand, traceCommand } from './commands/observe.js'
 import { formatStatus } from './commands/status.js'
 import { up } from './commands/up.js'
 
@@ -24,6 +25,10 @@ Usage:
   trellis down                                    stop a running system
   trellis dead-letters [list] [--service <name>]  messages services gave up on, with their errors
   trellis dead-letters show|replay|discard <service> <id>
+  trellis logs [service] [--trace <id>] [--instance <key>] [--level warn] [--grep <text>] [--since 10m] [--follow]
+                                                  every instance's log lines, from the console's store
+  trellis trace <trace id | request id>           one trace as a waterfall
+  trellis alerts [--rules]                        alert states (or the rules as a Prometheus rule file)
 
 Environment:
   TRELLIS_HOME           data folder (default .trellis beside trellis.yaml)
@@ -33,6 +38,7 @@ Environment:
   TRELLIS_CONFIG_URL     where \`trellis config\` finds the config server
   TRELLIS_CONFIG_ADMIN_TOKEN  the config admin token (default: from the data folder)
   TRELLIS_REGISTRY_URL   where the CLI finds the registry (dead-letters)
+  TRELLIS_CONSOLE_URL    where logs, trace and alerts find the console
   TRELLIS_MESSAGING_TRANSPORT, TRELLIS_BROKER_URL   choose the event transport (see docs/messaging.md)
 `
 
@@ -51,6 +57,12 @@ async function run(argv: string[]): Promise<number> {
       author: { type: 'string' },
       reveal: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      trace: { type: 'string' },
+      level: { type: 'string' },
+      grep: { type: 'string' },
+      since: { type: 'string' },
+      follow: { type: 'boolean', short: 'f', default: false },
+      rules: { type: 'boolean', default: false },
     },
   })
   const [command, ...rest] = positionals
@@ -118,6 +130,27 @@ async function run(argv: string[]): Promise<number> {
         json: values.json,
         limit: values.limit,
         out: (text) => process.stdout.write(`${text}\n`),
+      })
+    }
+    case 'logs':
+    case 'trace':
+    case 'alerts': {
+      const consoleBase = await consoleUrl(base, Number(process.env['TRELLIS_CONSOLE_PORT']) || ports.console)
+      if (command === 'trace') return traceCommand(consoleBase, rest[0], color, process.stdout, values.json)
+      if (command === 'alerts')
+        return alertsCommand(consoleBase, values.rules, color, process.stdout, values.json)
+      return logsCommand(consoleBase, {
+        service: rest[0],
+        trace: values.trace,
+        instance: values.instance,
+        level: values.level,
+        grep: values.grep,
+        since: values.since,
+        limit: values.limit,
+        follow: values.follow,
+        json: values.json,
+        color,
+        out: process.stdout,
       })
     }
     case 'down': {

@@ -11,7 +11,9 @@ import {
 } from '@trellis/kit/platform'
 import { createControlApi, type SystemStatus } from './api/control-api.js'
 import { Home } from './home.js'
+import { AlertWatch } from './log/alert-watch.js'
 import { LogPrinter } from './log/log-printer.js'
+import { LogShipper } from './log/log-shipper.js'
 import { freePort, portInUse } from './ports.js'
 import { configSecrets, loadCredentials, saveCredentials } from './postgres/credentials.js'
 import { EmbeddedPostgres } from './postgres/embedded-postgres.js'
@@ -49,7 +51,7 @@ export interface SystemOptions {
 export interface RunningSystem {
   topology: Topology
   ports: Ports
-  urls: { gateway: string; registry: string; control: string; config: string }
+  urls: { gateway: string; registry: string; control: string; config: string; console: string }
   home: string
   /** Admin URL of the Postgres server in use. */
   postgresUrl: string
@@ -105,6 +107,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ['registry', ports.registry],
       ['control', ports.control],
       ['config', ports.config],
+      ['console', ports.console],
     ] as const) {
       if (await portInUse(port)) taken.push(`${port} (${name}; set TRELLIS_${name.toUpperCase()}_PORT)`)
     }
@@ -197,11 +200,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         messaging,
       })
     const desired = () => all().filter((spec) => !held.has(spec.key))
+    // Every instance's lines go to the console's log store, like a cluster's log agent ships them.
+    const shipper = new LogShipper(`http://127.0.0.1:${ports.console}`)
+    const alertWatch = new AlertWatch(`http://127.0.0.1:${ports.console}`, printer)
+    cleanup.push(async () => {
+      alertWatch.stop()
+      await shipper.stop()
+    })
     const reconciler = new Reconciler({
       desired,
       registry: new RegistryClient(`http://127.0.0.1:${ports.registry}`),
       printer,
-      ...(options.onLine ? { onLine: options.onLine } : {}),
+      onLine: (key, stream, line) => {
+        shipper.push(key, stream, line)
+        options.onLine?.(key, stream, line)
+      },
       ...(options.policy ? { policy: options.policy } : {}),
     })
 
@@ -219,6 +232,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         registry: `http://127.0.0.1:${ports.registry}`,
         control: `http://127.0.0.1:${ports.control}`,
         config: `http://127.0.0.1:${ports.config}`,
+        console: `http://127.0.0.1:${ports.console}`,
       },
       home: home.dir,
       postgresUrl,
@@ -286,6 +300,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     })
     await api.listen({ host: '127.0.0.1', port: ports.control })
     reconciler.start()
+    shipper.start()
+    alertWatch.start()
     return system
   } catch (error) {
     await unwind()
@@ -324,6 +340,7 @@ async function resolvePorts(topology: Topology, requested: SystemOptions['ports'
       gateway: await freePort(),
       control: await freePort(),
       config: await freePort(),
+      console: await freePort(),
     }
   }
   const env = (name: string) => {
@@ -340,6 +357,7 @@ async function resolvePorts(topology: Topology, requested: SystemOptions['ports'
     gateway: requested?.gateway ?? env('TRELLIS_GATEWAY_PORT') ?? topology.ports.gateway,
     control: requested?.control ?? env('TRELLIS_CONTROL_PORT') ?? topology.ports.control,
     config: requested?.config ?? env('TRELLIS_CONFIG_PORT') ?? topology.ports.config,
+    console: requested?.console ?? env('TRELLIS_CONSOLE_PORT') ?? topology.ports.console,
   }
 }
 

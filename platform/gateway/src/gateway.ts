@@ -1,9 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { context as otelContext, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import {
+  contextFromTraceparent,
   drainServer,
+  formatTraceparent,
   type Logger,
   PROBLEM_CONTENT_TYPE,
   problemFromError,
+  REQUEST_ID_ATTRIBUTE,
+  TRACEPARENT_HEADER,
+  TRACERESPONSE_HEADER,
   trackInFlight,
 } from '@trellis/kit/platform'
 import { GatewayErrors } from './errors.js'
@@ -15,6 +21,8 @@ export interface GatewayOptions {
   filters: GatewayFilter[]
   /** One info line per request (method, path, status, time, service, instance); read per request, so it can change live. */
   accessLog: boolean | (() => boolean)
+  /** A SERVER span per request (health probes aside), whose context goes upstream; none without. */
+  tracer?: Tracer | undefined
 }
 
 const DEFAULTS = {
@@ -43,6 +51,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   const post = options.filters.filter((f) => f.stage === 'post')
   const onError = options.filters.filter((f) => f.stage === 'error')
   let draining = false
+
+  const { tracer } = options
+  const traced = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!tracer || req.url?.startsWith('/health/')) return handle(req, res)
+    const parent = contextFromTraceparent(req.headers[TRACEPARENT_HEADER])
+    const span = tracer.startSpan(
+      `${req.method} gateway`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET' } },
+      parent,
+    )
+    // The caller can find its trace from the response: W3C's traceresponse header.
+    res.setHeader(TRACERESPONSE_HEADER, formatTraceparent(span.spanContext()))
+    return otelContext.with(trace.setSpan(parent, span), handle, undefined, req, res).finally(() => {
+      span.setAttribute('http.response.status_code', res.statusCode)
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
+      span.end()
+    })
+  }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawUrl = req.url ?? '/'
@@ -78,6 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
       }
     }
+    if (tracer) nameSpan(context)
     if (typeof options.accessLog === 'function' ? options.accessLog() : options.accessLog) {
       const quiet = context.path.startsWith('/health/')
       log[quiet ? 'debug' : 'info'](
@@ -101,7 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       headersTimeout: DEFAULTS.headersTimeoutMs,
       maxHeaderSize: DEFAULTS.maxHeaderSize,
     },
-    (req, res) => void handle(req, res),
+    (req, res) => void traced(req, res),
   )
   trackInFlight(server)
   // A malformed request never reaches the chain; answer it as problem+json too.
@@ -120,11 +147,25 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
   return {
     server,
-    handle,
+    handle: traced,
     drain: (timeoutMs) => {
       draining = true
       return drainServer(server, timeoutMs, log)
     },
+  }
+}
+
+/** Names the request's span by the route it took, and records its correlation id. */
+function nameSpan(context: GatewayContext): void {
+  const span = trace.getSpan(otelContext.active())
+  if (!span) return
+  span.setAttribute(REQUEST_ID_ATTRIBUTE, context.requestId)
+  const route = context.route
+  if (route) {
+    span.updateName(`${context.req.method} ${route.exposed.prefix}`)
+    span.setAttribute('http.route', route.exposed.prefix)
+    span.setAttribute('peer.service', route.exposed.service)
+    if (context.upstream) span.setAttribute('trellis.upstream', context.upstream)
   }
 }
 

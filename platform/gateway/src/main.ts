@@ -3,6 +3,8 @@ import {
   ConfigLinkSettings,
   centralConfigFrom,
   createLogger,
+  createTracing,
+  DEFAULT_OTLP_ENDPOINT,
   describeListenError,
   installShutdownHandlers,
   isTrellisError,
@@ -12,6 +14,7 @@ import {
   RegistrationKeeper,
   RegistryClient,
   ServiceDirectory,
+  TracingSettings,
 } from '@trellis/kit/platform'
 import { buildFilters } from './build-filters.js'
 import { createGateway } from './gateway.js'
@@ -71,7 +74,23 @@ const { filters, upstreams } = buildFilters(settings.filters, {
   log,
   healthDetails: () => (central ? { config: central.status() } : {}),
 })
-const gateway = createGateway({ log, filters, accessLog: () => settings.accessLog })
+const tracingSettings = loadSettings(TracingSettings, process.env)
+const tracing = tracingSettings.enabled
+  ? createTracing({
+      service: 'gateway',
+      instance: settings.instanceId,
+      version: VERSION,
+      endpoint:
+        tracingSettings.endpoint || process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || DEFAULT_OTLP_ENDPOINT,
+      sampleRatio: tracingSettings.sampleRatio,
+    })
+  : undefined
+const gateway = createGateway({
+  log,
+  filters,
+  accessLog: () => settings.accessLog,
+  tracer: tracing?.tracer,
+})
 const { server } = gateway
 directory.start()
 
@@ -123,5 +142,6 @@ installShutdownHandlers(async (reason) => {
   await central?.stop()
   directory.stop()
   await upstreams.close()
+  await tracing?.shutdown().catch(() => undefined)
   log.info('stopped')
 }, log)

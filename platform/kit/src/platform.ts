@@ -127,3 +127,17 @@ export {
   type Topology,
   TopologyErrors,
 } from './topology/topology.js'
+export { REQUEST_ID_ATTRIBUTE } from './tracing/server-spans.js'
+export {
+  activeTraceFields,
+  contextFromTraceparent,
+  currentTraceparent,
+  formatTraceparent,
+  parseTraceparent,
+  TRACEPARENT_HEADER,
+  TRACERESPONSE_HEADER,
+  traceFields,
+  traceparentOf,
+} from './tracing/trace-context.js'
+export { createTracing, enableContextPropagation, type Tracing } from './tracing/tracer-provider.js'
+export { DEFAULT_OTLP_ENDPOINT, TracingSettings } from './tracing/tracing-settings.js'

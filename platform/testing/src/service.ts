@@ -42,6 +42,8 @@ export async function startTestService<S extends SettingSpecs>(
       TRELLIS_ENV: 'test',
       TRELLIS_LOG_LEVEL: 'info',
       TRELLIS_DEREGISTER_DELAY_MS: '0',
+      // No collector runs beside a test service; a test that looks at spans turns tracing on.
+      TRELLIS_TRACING_ENABLED: 'false',
       TRELLIS_EDGE_PUBLIC_KEYS: edge.publicKeys,
       ...(databaseUrl ? { TRELLIS_DATABASE_URL: databaseUrl } : {}),
       ...options.env,

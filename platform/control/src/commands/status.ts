@@ -26,7 +26,7 @@ export function formatStatus(status: SystemStatus, color: boolean): string {
     phase === 'running' ? pc.green : phase === 'starting' ? pc.yellow : pc.red
   const pg = status.postgres
   const out = [
-    `${paint(pc.bold, status.name)}  gateway :${status.ports['gateway']}  registry :${status.ports['registry']}  config :${status.ports['config']}  control :${status.ports['control']}  postgres ${pg.mode === 'embedded' ? `:${pg.port} (${pg.running ? 'running' : 'stopped'})` : '(external)'}  messaging ${status.messaging?.transport ?? '?'}`,
+    `${paint(pc.bold, status.name)}  gateway :${status.ports['gateway']}  registry :${status.ports['registry']}  config :${status.ports['config']}  control :${status.ports['control']}  console :${status.ports['console']}  postgres ${pg.mode === 'embedded' ? `:${pg.port} (${pg.running ? 'running' : 'stopped'})` : '(external)'}  messaging ${status.messaging?.transport ?? '?'}`,
     '',
     paint(pc.bold, line(header)),
     ...rows.map((r) => {

@@ -53,6 +53,7 @@ export async function up(options: UpOptions): Promise<number> {
       const lines = [
         `Trellis is up in ${seconds} s: ${system.status().instances.length} instances ready.`,
         `  gateway   ${system.urls.gateway}   (try ${system.urls.gateway}/api/catalog/products)`,
+        `  console   ${system.urls.console}   (traces, logs, metrics, alerts)`,
         `  registry  ${system.urls.registry}`,
         `  config    ${system.urls.config}   (npm run trellis -- config get catalog)`,
         `  control   ${system.urls.control}   (npm run trellis -- status)`,

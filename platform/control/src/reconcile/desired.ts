@@ -9,6 +9,7 @@ export interface Ports {
   gateway: number
   control: number
   config: number
+  console: number
 }
 
 /** What only the config server may know: the key its secrets are sealed with, and the admin token service tokens derive from. */
@@ -46,6 +47,7 @@ export const PLATFORM_ENTRIES = {
   registry: () => resolveFromHere.resolve('@trellis/registry/main'),
   gateway: () => resolveFromHere.resolve('@trellis/gateway/main'),
   config: () => resolveFromHere.resolve('@trellis/config-server/main'),
+  console: () => resolveFromHere.resolve('@trellis/console/main'),
 }
 
 /**
@@ -60,6 +62,8 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
     ...base,
     TRELLIS_ENV: 'development',
     TRELLIS_REGISTRY_URL: registryUrl,
+    // Spans go to the console's collector (an OpenTelemetry Collector in production).
+    TRELLIS_TRACING_ENDPOINT: `http://127.0.0.1:${ctx.ports.console}`,
     ...(ctx.edge ? { TRELLIS_EDGE_PUBLIC_KEYS: ctx.edge.publicKeys } : {}),
     ...ctx.env,
   }
@@ -104,6 +108,24 @@ export function desiredInstances(ctx: DesiredContext): InstanceSpec[] {
           ...common,
           TRELLIS_INSTANCE_ID: 'registry-1',
           TRELLIS_REGISTRY_PORT: String(ctx.ports.registry),
+        },
+      },
+    },
+    {
+      key: 'console-1',
+      kind: 'console',
+      service: 'console',
+      // Stopped last, with the registry: it keeps collecting the others' final lines and spans.
+      tier: 0,
+      launch: {
+        key: 'console-1',
+        entry: PLATFORM_ENTRIES.console(),
+        cwd: ctx.topology.root,
+        env: {
+          ...common,
+          TRELLIS_INSTANCE_ID: 'console-1',
+          TRELLIS_CONSOLE_PORT: String(ctx.ports.console),
+          TRELLIS_CONTROL_URL: `http://127.0.0.1:${ctx.ports.control}`,
         },
       },
     },

@@ -3,9 +3,9 @@ import type { LaunchSpec } from '../process/managed-process.js'
 /** Desired state of one instance, derived from the topology (and scale requests). */
 export interface InstanceSpec {
   key: string
-  kind: 'registry' | 'config' | 'gateway' | 'service'
+  kind: 'registry' | 'config' | 'gateway' | 'console' | 'service'
   service: string
-  /** Stop order, high to low: gateway 3, services 2, config server 1, registry 0 (everything starts at once). */
+  /** Stop order, high to low: gateway 3, services 2, config server 1, registry and console 0 (everything starts at once). */
   tier: number
   launch: LaunchSpec
 }

@@ -4,9 +4,11 @@ import {
   AttemptFailure,
   CallAbort,
   connectionFailure,
+  currentTraceparent,
   DEADLINE_HEADER,
   type Endpoint,
   REQUEST_ID_HEADER,
+  TRACEPARENT_HEADER,
 } from '@trellis/kit/platform'
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel'
 import { GatewayErrors } from '../errors.js'
@@ -187,6 +189,10 @@ function upstreamHeaders(context: GatewayContext): OutgoingHttpHeaders {
   if (req.headers.host) headers['x-forwarded-host'] = req.headers.host
   headers['x-forwarded-prefix'] = context.route!.exposed.prefix
   headers[REQUEST_ID_HEADER] = context.requestId
+  // The upstream's span is a child of this request's (the caller's own traceparent stays at the edge).
+  const traceparent = currentTraceparent()
+  if (traceparent) headers[TRACEPARENT_HEADER] = traceparent
+  else delete headers[TRACEPARENT_HEADER]
   // The edge starts the deadline: the upstream has as long as the gateway
   // waits, or less if the client asked for less.
   const timeoutMs = context.route!.exposed.timeoutMs

@@ -49,7 +49,13 @@ export const callsFeature: KitFeature = {
         )
       clients.set(
         dependency,
-        new DependencyClient(dependency, source, policy, { log, metrics, routes, caller: definition.name }),
+        new DependencyClient(dependency, source, policy, {
+          log,
+          metrics,
+          routes,
+          caller: definition.name,
+          tracer: context.tracer,
+        }),
       )
     }
     if (dependencies.length > 0)

@@ -1,3 +1,4 @@
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import {
   BrokenCircuitError,
   type BulkheadPolicy,
@@ -12,16 +13,17 @@ import {
   retry,
   TaskCancelledError,
 } from 'cockatiel'
-import type { Dispatcher } from 'undici'
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
 import { REQUEST_ID_HEADER } from '../http/create-app.js'
 import type { Logger } from '../log/logger.js'
+import { formatTraceparent, TRACEPARENT_HEADER } from '../tracing/trace-context.js'
 import { CallAbort } from './call-abort.js'
 import { CallErrors, UNAVAILABILITY } from './call-errors.js'
 import type { CallPolicy, RoutePolicy } from './call-policy.js'
 import { breakerStateName, createBreaker } from './circuit-breaker.js'
 import type { BreakerStateName, ClientMetrics } from './client-metrics.js'
 import { DEADLINE_HEADER, type Deadline } from './deadline.js'
+import { dispatchText, type TextResponse } from './dispatch-text.js'
 import type { Endpoint } from './endpoint.js'
 import { EndpointSet } from './endpoint-set.js'
 import { AttemptFailure, connectionFailure } from './failure.js'
@@ -34,6 +36,8 @@ export type CallMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 export interface CallParent {
   id: string
   deadline?: Deadline | undefined
+  /** The request's span: the call's span is its child (otherwise the span active where the call is made). */
+  span?: Span | undefined
 }
 
 export interface CallRequest<T = unknown> {
@@ -68,6 +72,8 @@ export interface DependencyClientOptions {
   routes?: Record<string, RoutePolicy>
   /** The name of the calling service, sent as `x-trellis-caller`. */
   caller?: string
+  /** Makes a CLIENT span per call and sends its `traceparent`; no spans without one. */
+  tracer?: Tracer | undefined
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
@@ -174,13 +180,25 @@ export class DependencyClient {
     const timeoutMs = request.timeoutMs ?? route.timeoutMs
     const budgetMs = request.parent?.deadline ? request.parent.deadline.within(timeoutMs) : timeoutMs
     const started = performance.now()
+    const span = this.options.tracer && this.startSpan(this.options.tracer, route.key, request.parent)
+    if (span)
+      request = {
+        ...request,
+        headers: { ...request.headers, [TRACEPARENT_HEADER]: formatTraceparent(span.spanContext()) },
+      }
     try {
       if (budgetMs <= 0) throw CallErrors.deadlineExceeded(this.dependency)
       const value = await this.execute<T>(request, method, route, budgetMs)
       route.ok.observe((performance.now() - started) / 1000)
+      span?.end()
       return value
     } catch (raw) {
       const error = this.toCallError(raw, method, request.path, budgetMs)
+      if (span) {
+        span.setAttribute('trellis.error.code', error.code)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code })
+        span.end()
+      }
       this.metrics.calls
         .labels(this.dependency, route.key, error.code)
         .observe((performance.now() - started) / 1000)
@@ -195,6 +213,17 @@ export class DependencyClient {
 
   async close(): Promise<void> {
     await this.endpoints.close()
+  }
+
+  /** One span per call, retries included. */
+  private startSpan(tracer: Tracer, routeKey: string, parent: CallParent | undefined): Span {
+    const active = context.active()
+    const parentContext = parent?.span ? trace.setSpan(active, parent.span) : active
+    return tracer.startSpan(
+      `${this.dependency} ${routeKey}`,
+      { kind: SpanKind.CLIENT, attributes: { 'peer.service': this.dependency, 'trellis.route': routeKey } },
+      parentContext,
+    )
   }
 
   private async execute<T>(
@@ -223,8 +252,7 @@ export class DependencyClient {
         }
         this.metrics.retries.labels(this.dependency).inc()
       }
-      const run = () =>
-        this.attempt<T>(request, method, path, body, deadlineAt, deadline.signal, last?.endpoint)
+      const run = () => this.attempt<T>(request, method, path, body, deadlineAt, deadline, last?.endpoint)
       try {
         return await (this.bulkhead ? this.bulkhead.execute(run, deadline.signal) : run())
       } catch (error) {
@@ -263,7 +291,7 @@ export class DependencyClient {
     path: string,
     body: string | undefined,
     deadlineAt: number,
-    signal: AbortSignal,
+    abort: CallAbort,
     avoid: Endpoint | undefined,
   ): Promise<T> {
     const endpoint = this.endpoints.pick(avoid)
@@ -276,26 +304,18 @@ export class DependencyClient {
     if (request.parent) headers[REQUEST_ID_HEADER] = request.parent.id
     if (this.options.caller) headers['x-trellis-caller'] = this.options.caller
     endpoint.outstanding += 1
-    let response: Dispatcher.ResponseData
-    let text: string
+    let response: TextResponse
     try {
-      response = await endpoint.pool.request({
-        path,
-        method,
-        headers,
-        body: body ?? null,
-        signal,
-      })
-      text = await response.body.text()
+      response = await dispatchText(endpoint.pool, { path, method, headers, body: body ?? null }, abort)
     } catch (error) {
       // Aborted at the call's deadline: the instance was too slow.
-      const failure = signal.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
+      const failure = abort.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
       if (!failure) throw error
       throw this.failed(endpoint, failure)
     } finally {
       endpoint.outstanding -= 1
     }
-    const status = response.statusCode
+    const { statusCode: status, text } = response
     const json = /json/.test(String(response.headers['content-type'] ?? ''))
     if (status >= 500) {
       const problem = json ? safeParse(text) : undefined

@@ -1,3 +1,4 @@
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import pg from 'pg'
 import type { Logger } from '../log/logger.js'
 
@@ -35,6 +36,7 @@ export class Database {
   /** The connection URL, for dedicated connections (LISTEN) beside the pool. */
   readonly url: string
   private readonly log: Logger | undefined
+  private tracer: Tracer | undefined
 
   constructor(options: DatabaseOptions) {
     this.log = options.log
@@ -51,11 +53,22 @@ export class Database {
     this.pool.on('error', (error) => this.log?.warn({ err: error }, 'idle database connection failed'))
   }
 
+  /**
+   * Queries and transactions made while a span is active (a request's, a
+   * message handler's) get spans of their own; background work outside any
+   * trace (polling, purges) makes none.
+   */
+  traceWith(tracer: Tracer): void {
+    this.tracer = tracer
+  }
+
   query<R extends QueryResultRow = QueryResultRow>(
     text: string,
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, params)
+    const span = this.tracer && querySpan(this.tracer, text)
+    if (!span) return this.pool.query<R>(text, params)
+    return endWith(span, this.pool.query<R>(text, params))
   }
 
   /** Runs `work` in one transaction; commits on return, rolls back on throw. */
@@ -63,16 +76,26 @@ export class Database {
     work: (client: pg.PoolClient) => Promise<T>,
     isolation?: 'serializable' | 'repeatable read',
   ): Promise<T> {
+    const tracer = this.tracer
+    const span = tracer && querySpan(tracer, 'transaction', 'db.transaction')
     const client = await this.pool.connect()
+    // Statements on the transaction's client get spans (under whatever span is active when they run).
+    if (tracer) tracedClient(client, tracer)
     try {
       await client.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}` : 'BEGIN')
-      const result = await work(client)
+      const result = await (span
+        ? context.with(trace.setSpan(context.active(), span), work, undefined, client)
+        : work(client))
       await client.query('COMMIT')
+      span?.end()
       return result
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message })
+      span?.end()
       throw error
     } finally {
+      if (tracer) untracedClient(client)
       client.release()
     }
   }
@@ -97,6 +120,58 @@ export class Database {
   async close(): Promise<void> {
     await this.pool.end()
   }
+}
+
+/** A CLIENT span for one statement, child of the active span; none outside a trace. */
+function querySpan(
+  tracer: Tracer,
+  text: string,
+  name = 'db.query',
+  parent = context.active(),
+): Span | undefined {
+  const active = trace.getSpan(parent)
+  if (!active?.isRecording()) return undefined
+  return tracer.startSpan(
+    name,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.query.text': text.length > 300 ? `${text.slice(0, 300)}…` : text,
+      },
+    },
+    parent,
+  )
+}
+
+function endWith<T>(span: Span, work: Promise<T>): Promise<T> {
+  return work.then(
+    (value) => {
+      span.end()
+      return value
+    },
+    (error: Error) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message })
+      span.end()
+      throw error
+    },
+  )
+}
+
+/** Shadows the client's `query` with one that makes a span per statement (removed at release). */
+export function tracedClient(client: pg.PoolClient, tracer: Tracer): void {
+  const original = Object.getPrototypeOf(client).query as pg.PoolClient['query']
+  ;(client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    const call = () => (original as (...args: unknown[]) => unknown).call(client, text, ...rest)
+    if (typeof text !== 'string' || typeof rest.at(-1) === 'function') return call()
+    const span = querySpan(tracer, text)
+    return span ? endWith(span, call() as Promise<unknown>) : call()
+  }
+}
+
+/** Undoes `tracedClient` (before the client goes back to the pool). */
+export function untracedClient(client: pg.PoolClient): void {
+  delete (client as { query?: unknown }).query
 }
 
 /** Waits until the database answers, with capped exponential backoff, or gives up after `timeoutMs`. */

@@ -1,4 +1,5 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify'
+import { traceFields } from '../tracing/trace-context.js'
 
 /**
  * One access-log line per request, written when it completes (method, url,
@@ -19,6 +20,7 @@ export class AccessLog extends LogController {
       url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...traceFields(request.span),
     }
     if (error && reply.statusCode >= 500) request.log.error({ ...line, err: error }, 'request')
     else if (this.quiet.test(request.url)) request.log.debug(line, 'request')

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { v7 as uuidv7 } from 'uuid'
 import { KitErrors } from '../errors/kit-errors.js'
 import type { Logger } from '../log/logger.js'
+import { traceFields } from '../tracing/trace-context.js'
 import { AccessLog } from './access-log.js'
 import { installDrainHook } from './graceful-close.js'
 import { PROBLEM_CONTENT_TYPE, problemFromError, toTrellisError } from './problem.js'
@@ -28,7 +29,7 @@ const DEFAULTS = {
 }
 
 // Probes, metrics and blocking queries (a `wait` parameter: the watches every instance keeps open).
-const QUIET_PATHS = /^\/(health|metrics)(\/|$)|[?&]wait=/
+export const QUIET_PATHS = /^\/(health|metrics)(\/|$)|[?&]wait=/
 
 // Request ids need fresh random bits on every request; drawing them 4 KiB at a time
 // instead of 16 bytes per id takes one system call per 256 ids (it showed in gateway profiles).
@@ -76,10 +77,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const trellisError = toTrellisError(error)
     const problem = problemFromError(trellisError, `urn:trellis:request:${request.id}`, request.id)
     if (problem.status >= 500 && problem.code === KitErrors.internal.code) {
-      request.log.error({ err: error }, 'request failed')
+      request.log.error({ err: error, ...traceFields(request.span) }, 'request failed')
     } else {
       request.log.info(
-        { code: problem.code, status: problem.status, detail: problem.detail },
+        { code: problem.code, status: problem.status, detail: problem.detail, ...traceFields(request.span) },
         'request rejected',
       )
     }

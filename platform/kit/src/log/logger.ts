@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { type LevelWithSilent, type Logger, pino } from 'pino'
+import { activeTraceFields } from '../tracing/trace-context.js'
 
 export type { Logger }
 
@@ -40,7 +41,7 @@ const REDACT = [
   '*.secret',
 ]
 
-/** One JSON object a line, with `service`, `instance`, a level name and ISO time. */
+/** One JSON object a line, with `service`, `instance`, a level name, ISO time, and the active span's ids. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -50,6 +51,8 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Lines written while a span is active (in a handler, a message handler) carry trace_id and span_id.
+      mixin: activeTraceFields,
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   )

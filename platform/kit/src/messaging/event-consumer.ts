@@ -1,7 +1,9 @@
+import { context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import type pg from 'pg'
-import type { Database } from '../db/database.js'
+import { type Database, tracedClient, untracedClient } from '../db/database.js'
 import { isTrellisError } from '../errors/define-error.js'
 import type { Logger } from '../log/logger.js'
+import { contextFromTraceparent } from '../tracing/trace-context.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { DeadLetterStore } from './dead-letters.js'
 import { type Envelope, parseEnvelope } from './envelope.js'
@@ -31,6 +33,8 @@ export interface EventConsumerOptions {
   onHandled?: (envelope: Envelope) => void
   /** Ready messages handled in one transaction at most. */
   batchSize?: number
+  /** A CONSUMER span per handled message, in the publisher's trace (the envelope's `traceparent`). */
+  tracer?: Tracer | undefined
 }
 
 const DEFAULTS = {
@@ -200,6 +204,46 @@ export class EventConsumer {
        ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
     )) as unknown as Array<{ rowCount: number | null }>
     if (!inserted?.rowCount) return 'duplicate' as const
+    const tracer = this.options.tracer
+    if (!tracer) {
+      await this.runHandlers(tx, envelope, attempt, handlers)
+      return 'handled' as const
+    }
+    const parent = contextFromTraceparent(envelope.traceparent)
+    const span = tracer.startSpan(
+      `consume ${envelope.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': envelope.type,
+          'messaging.consumer.group.name': this.options.group,
+          'messaging.message.id': envelope.id,
+          'trellis.attempt': attempt,
+        },
+      },
+      parent,
+    )
+    // The handlers' statements, calls, events and log lines belong to this span.
+    tracedClient(tx, tracer)
+    try {
+      await context.with(trace.setSpan(parent, span), () => this.runHandlers(tx, envelope, attempt, handlers))
+      span.end()
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describe(error) }).end()
+      throw error
+    } finally {
+      untracedClient(tx)
+    }
+    return 'handled' as const
+  }
+
+  private async runHandlers(
+    tx: pg.PoolClient,
+    envelope: Envelope,
+    attempt: number,
+    handlers: CompiledSubscription[],
+  ): Promise<void> {
     const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
     for (const { handler } of handlers) {
       await handler(envelope, {
@@ -209,7 +253,6 @@ export class EventConsumer {
         publish: (draft) => writeToOutbox(tx, this.options.group, draft),
       })
     }
-    return 'handled' as const
   }
 
   /** Stores a dead letter and acknowledges; if even that fails (database down), gives the message back. */

@@ -8,6 +8,7 @@ import { sleep } from './backoff.js'
 import type { EventDraft } from './envelope.js'
 import { EventConsumer } from './event-consumer.js'
 import { MessagingErrors } from './messaging-errors.js'
+import { messagingGauges } from './messaging-metrics.js'
 import { messagingRoutes } from './messaging-routes.js'
 import { MessagingSettings } from './messaging-settings.js'
 import type { MessagingStats } from './messaging-stats.js'
@@ -89,6 +90,7 @@ export const messaging: KitFeature = {
             pollMs: settings.pollMs,
             retryBaseMs: settings.retryBaseMs,
             retryMaxMs: settings.retryMaxMs,
+            tracer: context.tracer,
           })
         : undefined
     const consumer = new EventConsumer({
@@ -104,6 +106,7 @@ export const messaging: KitFeature = {
       prefetch: settings.prefetch,
       batchSize: settings.consumerBatch,
       drainTimeoutMs: 10_000,
+      tracer: context.tracer,
     })
 
     const stats = async (): Promise<MessagingStats> => ({
@@ -120,6 +123,7 @@ export const messaging: KitFeature = {
       deadLetters: { waiting: await consumer.deadLetters.waiting() },
     })
     context.messaging = { stats, ready: () => consumer.ready() }
+    messagingGauges(context.metrics, db, consumer, relay)
     for (const route of messagingRoutes(consumer, stats)) addRoute(route)
     // A detail, never a reason to turn traffic away: with the transport down, writes go on into the outbox.
     readiness.add(

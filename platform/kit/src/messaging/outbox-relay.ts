@@ -1,5 +1,7 @@
+import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import type { Database } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
+import { contextFromTraceparent, formatTraceparent } from '../tracing/trace-context.js'
 import { backoffDelay, sleep } from './backoff.js'
 import type { Envelope } from './envelope.js'
 import { OUTBOX_CHANNEL } from './outbox.js'
@@ -16,6 +18,8 @@ export interface OutboxRelayOptions {
   pollMs: number
   retryBaseMs: number
   retryMaxMs: number
+  /** A PRODUCER span per event that carries a trace, in that trace; its consumers' spans are its children. */
+  tracer?: Tracer | undefined
 }
 
 export interface RelayStats {
@@ -142,7 +146,15 @@ export class OutboxRelay {
       if (rows.length === 0) return 0
       const ready = rows.filter((r) => !r.blocked)
       if (ready.length === 0) return 0
-      await this.options.transport.publish(ready.map((r) => r.envelope))
+      const tracer = this.options.tracer
+      const spans = tracer ? ready.map((r) => publishSpan(tracer, r.envelope)) : undefined
+      try {
+        await this.options.transport.publish(ready.map((r) => r.envelope))
+      } catch (error) {
+        for (const span of spans ?? []) span?.setStatus({ code: SpanStatusCode.ERROR }).end()
+        throw error
+      }
+      for (const span of spans ?? []) span?.end()
       await tx.query(
         'UPDATE trellis_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1)',
         [ready.map((r) => r.id)],
@@ -151,4 +163,29 @@ export class OutboxRelay {
       return rows.length
     })
   }
+}
+
+/**
+ * The span of one event's publication, child of the span that wrote it to
+ * the outbox; the envelope then carries this span's context, so that the
+ * consumers' spans hang below it, and the trace shows the wait in between.
+ */
+export function publishSpan(tracer: Tracer, envelope: Envelope): Span | undefined {
+  if (!envelope.traceparent) return undefined
+  const parent = contextFromTraceparent(envelope.traceparent)
+  if (!trace.getSpanContext(parent)) return undefined
+  const span = tracer.startSpan(
+    `publish ${envelope.type}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': envelope.type,
+        'messaging.message.id': envelope.id,
+      },
+    },
+    parent,
+  )
+  envelope.traceparent = formatTraceparent(span.spanContext())
+  return span
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js'
+import { currentTraceparent } from '../tracing/trace-context.js'
 import { createEnvelope, type Envelope, type EventDraft } from './envelope.js'
 
 /** The channel the outbox notifies on commit; the relay listens to it. */
@@ -27,7 +28,11 @@ export async function writeAllToOutbox<D>(
   source: string,
   drafts: Array<EventDraft<D>>,
 ): Promise<Array<Envelope<D>>> {
-  const envelopes = drafts.map((draft) => createEnvelope(source, draft))
+  // An event carries the trace of the work that published it (a request, a message handler).
+  const traceparent = currentTraceparent()
+  const envelopes = drafts.map((draft) =>
+    createEnvelope(source, draft.traceparent || !traceparent ? draft : { ...draft, traceparent }),
+  )
   if (envelopes.length === 0) return []
   await tx.query(
     `WITH written AS (

@@ -1,18 +1,56 @@
+import { Type } from '@sinclair/typebox'
 import { collectDefaultMetrics, Registry } from 'prom-client'
+import { defineSettings, loadSettings, setting } from '../config/settings.js'
+import { QUIET_PATHS } from '../http/create-app.js'
 import type { KitFeature } from '../service/feature.js'
+import { RouteHistogram } from './route-histogram.js'
+
+export const MetricsSettings = defineSettings({
+  requests: setting(
+    Type.Boolean(),
+    true,
+    'Count and time every request by route and status (the RED series the console charts and alerts on).',
+    { env: 'TRELLIS_METRICS_REQUESTS', apply: 'restart' },
+  ),
+})
+
+/** Seconds; from a fast cache hit to a request that waited on a slow dependency. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 /**
  * GET /metrics in the Prometheus text format, from one registry per
  * instance (`ctx.metrics`) that other features and the service's own code
- * add series to. Internal: the gateway never forwards it.
+ * add series to: the process's own (CPU, memory, heap, event-loop lag), and
+ * rate, errors and duration per route (`trellis_http_request_duration_seconds`
+ * with method, route template and status). Internal: the gateway never
+ * forwards it.
  */
 export const metricsFeature: KitFeature = {
   name: 'metrics',
-  setup({ context, addRoute, definition }) {
+  setup({ context, addRoute, definition, app, env }) {
+    const settings = loadSettings(MetricsSettings, env)
     const registry = new Registry()
     registry.setDefaultLabels({ service: definition.name, instance: context.instanceId })
     collectDefaultMetrics({ register: registry })
     context.metrics = registry
+    if (settings.requests) {
+      const duration = new RouteHistogram({
+        name: 'trellis_http_request_duration_seconds',
+        help: 'Requests served, by method, route template and status, with their duration.',
+        buckets: BUCKETS,
+        registers: [registry],
+      })
+      app.addHook('onResponse', (request, reply, done) => {
+        if (!QUIET_PATHS.test(request.url))
+          duration.observe(
+            request.method,
+            request.routeOptions.url ?? 'unmatched',
+            reply.statusCode,
+            reply.elapsedTime / 1000,
+          )
+        done()
+      })
+    }
     addRoute({
       method: 'GET',
       url: '/metrics',

@@ -106,7 +106,7 @@ export class SagaEngine {
     const registers = options.metrics ? [options.metrics] : []
     if (registers.length) {
       this.outcomes = new Counter({
-        name: 'trellis_saga_completed_total',
+        name: 'trellis_saga_outcomes_total',
         help: 'Sagas that ended, by outcome: completed, or compensated after refused, timeout or cancelled',
         labelNames: ['saga', 'outcome'],
         registers,

@@ -8,6 +8,9 @@ const Instance = Type.Object({
   id: Type.String(),
   saga: Type.String(),
   status: Type.String(),
+  /** The same as status, and the failure's reason as `error`: the shape the console reads. */
+  state: Type.String(),
+  error: Type.Optional(Type.String()),
   step: Type.Union([Type.String(), Type.Null()]),
   attempt: Type.Integer(),
   data: Type.Unknown(),
@@ -46,6 +49,8 @@ export function sagaRoutes(engine: SagaEngine, stepNames: (saga: string) => stri
     id: instance.id,
     saga: instance.saga,
     status: instance.status,
+    state: instance.status,
+    ...(instance.failure ? { error: `${instance.failure.step}: ${instance.failure.reason}` } : {}),
     // The awaited step's name while running or compensating.
     step:
       instance.status === 'running' || instance.status === 'compensating'

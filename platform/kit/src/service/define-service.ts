@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api'
 import type { Registry } from 'prom-client'
 import type { DependencyPolicy } from '../client/call-policy.js'
 import type { CallRequest, DependencyClient } from '../client/dependency-client.js'
@@ -35,6 +36,8 @@ export interface ServiceContext<S extends SettingSpecs = SettingSpecs> {
   db: Database
   /** The instance's Prometheus registry, served on GET /metrics; add the service's own series to it. */
   metrics: Registry
+  /** The instance's OpenTelemetry tracer for spans of the service's own (saga steps, batch jobs); undefined when tracing is off. */
+  tracer: Tracer | undefined
   /** Calls a dependency (listed in `dependsOn`) with its policies: deadline, retries, breaker, bulkhead, balancing. */
   call<T = unknown>(dependency: string, request: CallRequest<T>): Promise<T>
   /** The client of one dependency (listed in `dependsOn`), with `get`, `post`, … helpers. */

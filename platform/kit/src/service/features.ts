@@ -7,6 +7,7 @@ import { deadlineFeature } from '../http/deadline-feature.js'
 import { messaging } from '../messaging/messaging-feature.js'
 import { metricsFeature } from '../metrics/metrics-feature.js'
 import { sagaFeature } from '../sagas/saga-feature.js'
+import { tracingFeature } from '../tracing/tracing-feature.js'
 import type { KitFeature } from './feature.js'
 
 /** Forgets idempotency keys older than a day, hourly. */
@@ -23,7 +24,8 @@ const idempotencyPurge: KitFeature = {
 /**
  * Every feature, in setup order (stopped in reverse). Central configuration
  * comes first: it settles the settings the others read. Then metrics, since
- * the others add series to its registry; then authentication, so that a
+ * the others add series to its registry; then tracing, whose request span
+ * opens before anything else looks at a request; then authentication, so that a
  * refused caller costs nothing more; the deadline check before fault
  * injection, so that an injected delay can make a deadline pass. Sagas come
  * before messaging, which carries their commands and replies.
@@ -32,6 +34,7 @@ const idempotencyPurge: KitFeature = {
 export const FEATURES: KitFeature<any>[] = [
   centralConfiguration,
   metricsFeature,
+  tracingFeature,
   authFeature,
   deadlineFeature,
   faultsFeature,

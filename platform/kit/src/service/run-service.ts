@@ -23,6 +23,7 @@ import { createLogger, type Logger } from '../log/logger.js'
 import type { RouteInfo } from '../registry/instance.js'
 import { RegistrationKeeper } from '../registry/registration.js'
 import { RegistryClient } from '../registry/registry-client.js'
+import { inRequestContext } from '../tracing/server-spans.js'
 import type { AnyRoute } from './define-route.js'
 import type { ServiceContext, ServiceDefinition } from './define-service.js'
 import type { FeatureHandle } from './feature.js'
@@ -143,6 +144,7 @@ export async function runService<S extends SettingSpecs>(
     },
     // Set by features (metrics, calls) before the routes are built.
     metrics: undefined as unknown as ServiceContext['metrics'],
+    tracer: undefined,
     call: () => Promise.reject(new Error('the calls feature is not set up')),
     client: () => {
       throw new Error('the calls feature is not set up')
@@ -183,7 +185,7 @@ export async function runService<S extends SettingSpecs>(
         tags: route.tags ?? [definition.name],
         ...(auth === 'public' ? {} : { security: [{ bearer: [] }, { apiKey: [] }] }),
       },
-      handler: route.handler as never,
+      handler: inRequestContext(route.handler as never) as never,
     })
     routes.push({ method: route.method, url: route.url, access, auth })
   }

@@ -61,6 +61,7 @@ const TopologySchema = Type.Object(
           gateway: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
           control: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
           config: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
+          console: Type.Optional(Type.Object({ port: Type.Optional(Port) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),
@@ -117,7 +118,14 @@ export interface Topology {
   messaging: { transport: MessagingTransport; url: string | undefined }
   /** Folder of trellis.yaml; relative paths resolve against it. */
   root: string
-  ports: { postgres: number; registry: number; gateway: number; control: number; config: number }
+  ports: {
+    postgres: number
+    registry: number
+    gateway: number
+    control: number
+    config: number
+    console: number
+  }
   services: ServiceSpec[]
 }
 
@@ -132,6 +140,7 @@ export const DEFAULT_PORTS = {
   gateway: 8080,
   control: 8790,
   config: 8888,
+  console: 8081,
 } as const
 
 /**
@@ -143,6 +152,7 @@ export const RESERVED_SERVICE_NAMES = [
   'gateway',
   'config',
   'control',
+  'console',
   'postgres',
   'trellis-broker',
 ] as const
@@ -233,6 +243,7 @@ export function parseTopology(text: string, file: string): Topology {
       gateway: p.gateway?.port ?? DEFAULT_PORTS.gateway,
       control: p.control?.port ?? DEFAULT_PORTS.control,
       config: p.config?.port ?? DEFAULT_PORTS.config,
+      console: p.console?.port ?? DEFAULT_PORTS.console,
     },
     services,
   }

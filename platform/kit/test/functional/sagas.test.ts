@@ -168,7 +168,7 @@ describe('sagas over messaging', () => {
       { action: 'three', undone: false },
     ])
     const metrics = await (await fetch(`${orchestrator.url}/metrics`)).text()
-    expect(metrics).toMatch(/trellis_saga_completed_total\{[^}]*saga="flow"[^}]*outcome="completed"/)
+    expect(metrics).toMatch(/trellis_saga_outcomes_total\{[^}]*saga="flow"[^}]*outcome="completed"/)
   })
 
   it('a refusal compensates what was done, in reverse, and nothing of the refusing step remains', async () => {

@@ -228,6 +228,6 @@ describe('order service', () => {
     const first = mine.body.items[0].id
     expect((await http(`${service.url}/orders/${first}`, { headers: other })).status).toBe(404)
     const metrics = await (await fetch(`${service.url}/metrics`)).text()
-    expect(metrics).toMatch(/trellis_saga_completed_total\{[^}]*outcome="refused"/)
+    expect(metrics).toMatch(/trellis_saga_outcomes_total\{[^}]*outcome="refused"/)
   })
 })

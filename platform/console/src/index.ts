@@ -1,0 +1,5 @@
+export { type Alert, AlertBook, type AlertEvent } from './alerts/alert-book.js'
+export { type AlertRule, prometheusRuleFile, RULES } from './alerts/rules.js'
+export { type ConsoleOptions, type ConsoleServer, createConsole } from './console-app.js'
+export { type LogEntry, LogStore, type ShippedLine } from './store/log-store.js'
+export { SpanStore, type StoredSpan, type TraceSummary } from './store/span-store.js'
