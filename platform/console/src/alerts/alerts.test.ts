@@ -40,6 +40,16 @@ describe('alerts', () => {
     expect(book.list()[0]).toMatchObject({ state: 'resolved', since: 2_000, resolvedAt: 4_000 })
   })
 
+  it('does not call an instance down while it is started for the first time, but does once it was restarted', () => {
+    const book = new AlertBook()
+    book.evaluate([view('order-1', { up: false, phase: 'starting', restarts: 0 })], 1_000)
+    expect(book.list()).toEqual([])
+    book.evaluate([view('order-1', { up: false, phase: 'starting', restarts: 1 })], 2_000)
+    expect(book.changes().map((e) => `${e.rule} ${e.labels['instance']} ${e.state}`)).toEqual([
+      'InstanceDown order-1 firing',
+    ])
+  })
+
   it('judges error rate, latency, dead letters, outbox growth and crash loops', () => {
     const point = (t: number, extra: Record<string, unknown>) => ({
       t,

@@ -38,6 +38,9 @@ export const RULES: AlertRule[] = [
           (v) => v.up === false || (v.phase !== undefined && !['running', 'starting'].includes(v.phase)),
         )
         .filter((v) => v.phase !== 'stopped')
+        // Being started for the first time (npm start, a scale-up) is not down: a start that never
+        // completes ends in the control loop's failed or crash-loop state, and fires then.
+        .filter((v) => !(v.phase === 'starting' && v.restarts === 0))
         .map((v) => ({
           labels: byInstance(v),
           value: v.phase && v.phase !== 'running' ? v.phase : (v.scrapeError ?? 'down'),
