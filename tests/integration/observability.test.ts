@@ -312,9 +312,15 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await page.goto(`${system.urls.console}/#/logs`)
       await page.getByLabel('search text').fill(requestId)
       await page.getByRole('button', { name: 'Search' }).click()
-      const line = page.getByTestId('log-line').first()
+      // The page may show the unfiltered lines until the search answers: wait for a line with the id.
+      const line = page.getByTestId('log-line').filter({ hasText: requestId }).first()
       await line.waitFor({ timeout: 10_000 })
       expect(await line.textContent()).toContain(requestId)
+      await expect
+        .poll(async () => (await page.getByTestId('log-line').first().textContent()) ?? '', {
+          timeout: 10_000,
+        })
+        .toContain(requestId)
       if (SHOTS) {
         await page.getByLabel('search text').fill('')
         await page.getByRole('button', { name: 'Search' }).click()
