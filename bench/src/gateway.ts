@@ -11,7 +11,6 @@
 // Each proxy is one process. The load generator is wrk when installed,
 // autocannon otherwise. Everything stays on 127.0.0.1 and each run is bounded.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -20,7 +19,7 @@ import { freePort } from '@trellis/control'
 import { generateEdgeKeys } from '@trellis/kit/platform'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { request } from 'undici'
+import { cpuMs, has, waitFor } from './processes.js'
 import { machine, median, table } from './report.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -46,54 +45,12 @@ function start(entry: string, env: Record<string, string>, args: string[] = []):
   return child
 }
 
-async function waitFor(url: string, headers: Record<string, string> = {}): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      const res = await request(url, { headers, headersTimeout: 1_000 })
-      await res.body.dump()
-      if (res.statusCode === 200) return
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within 30 s`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-function has(binary: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 interface Result {
   rps: number
   p50: number
   p99: number
   /** CPU time the proxy (or, direct, the service) spent per request, in µs: steady on a busy machine, unlike req/s. */
   cpuUs: number
-}
-
-/** CPU time (user + system, ms) of a process and its children (nginx's worker), from /proc; NaN elsewhere. */
-function cpuMs(pid: number): number {
-  try {
-    const ticks = (p: number) => {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      return Number(fields[11]) + Number(fields[12])
-    }
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-    // Clock ticks are 1/100 s on Linux.
-    return (ticks(pid) + children.map(Number).reduce((sum, c) => sum + ticks(c), 0)) * 10
-  } catch {
-    return Number.NaN
-  }
 }
 
 /** wrk's latency figures come with units; this returns milliseconds. */

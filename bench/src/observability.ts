@@ -13,13 +13,14 @@
 // 50 connections from one load generator (wrk when installed, autocannon
 // otherwise), on 127.0.0.1. The ratio on/off is the figure; the target is 0.85.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { openSync, readFileSync } from 'node:fs'
+import { openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@trellis/control'
 import { createTestDatabase, startTestPostgres } from '@trellis/testing'
 import autocannon from 'autocannon'
 import { request } from 'undici'
+import { cpuMs, has, waitFor } from './processes.js'
 import { machine, median, table } from './report.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -38,40 +39,6 @@ function start(entry: string, env: Record<string, string>): ChildProcess {
   })
   children.push(child)
   return child
-}
-
-async function waitFor(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      const res = await request(url, { headersTimeout: 1_000 })
-      await res.body.dump()
-      if (res.statusCode === 200) return
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within 30 s`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-function has(binary: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** CPU time (user + system, ms) of a process, from /proc; NaN elsewhere. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return Number.NaN
-  }
 }
 
 async function load(url: string, durationS: number): Promise<{ rps: number; p99: number }> {
