@@ -23,6 +23,7 @@ import {
   EventConsumer,
   MESSAGING_MIGRATIONS,
   MESSAGING_NAMESPACE,
+  MessagingSettings,
   migrate,
   OutboxRelay,
   type TransportKind,
@@ -30,11 +31,14 @@ import {
   writeToOutbox,
 } from '@trellis/kit/platform'
 import { brokerStatus, createTestDatabase, LOCAL_BROKERS, startTestPostgres } from '@trellis/testing'
+import { machineCpuMs } from './processes.js'
 import { machine, table } from './report.js'
 
-const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 2_000)
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5_000)
 const LATENCY_SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200)
 const BATCH = 20
+// The kit's defaults, for both paths: what a service runs with.
+const PREFETCH = Number(process.env['BENCH_PREFETCH'] ?? MessagingSettings.specs.prefetch.default)
 // Aggregates (keys) the events are spread over; a key's events are handled one after another.
 const KEYS = 64
 const STAGE_TIMEOUT_MS = 120_000
@@ -42,8 +46,17 @@ const log = createLogger({ service: 'bench', instance: 'bench', level: 'silent' 
 
 interface Figures {
   eventsPerS: number
+  /** This process's CPU (producer, relay, consumer, clients) per event in the throughput stage. */
+  cpuUsPerEvent: number
+  /** The whole machine's CPU per event in that stage: this process, Postgres and the broker. */
+  machineUsPerEvent: number
   p50: number
   p99: number
+}
+
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
 }
 
 function percentile(values: number[], p: number): number {
@@ -80,7 +93,7 @@ async function raw(kind: TransportKind, url: string): Promise<Figures> {
   await Promise.all([publisher.start(), consumer.start()])
   const arrivals = waiter()
   const subscription = await consumer.subscribe(
-    { group: `${source}-raw`, patterns: [type], prefetch: 16 },
+    { group: `${source}-raw`, patterns: [type], prefetch: PREFETCH },
     (d) => {
       const id = (JSON.parse(Buffer.from(d.body).toString()) as Envelope).id
       void d.ack().then(() => arrivals.arrived(id))
@@ -101,11 +114,15 @@ async function raw(kind: TransportKind, url: string): Promise<Figures> {
       createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } }),
     )
     const all = Promise.all(events.map((e) => arrivals.expect(e.id)))
+    const cpu = process.cpuUsage()
+    const machineCpu = machineCpuMs()
     const started = performance.now()
     for (let i = 0; i < events.length; i += BATCH) await publisher.publish(events.slice(i, i + BATCH))
     const last = Math.max(...(await all))
     return {
       eventsPerS: EVENTS / ((last - started) / 1000),
+      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
+      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
     }
@@ -147,7 +164,7 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
     maxDeliveries: 10,
     retryBaseMs: 100,
     retryMaxMs: 5_000,
-    prefetch: 16,
+    prefetch: PREFETCH,
     drainTimeoutMs: 5_000,
     onHandled: (e) => arrivals.arrived(e.id),
   })
@@ -185,6 +202,8 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
       latencies.push((await arrived!) - committed)
     }
     const arrivalsAll: Array<Promise<number>> = []
+    const cpu = process.cpuUsage()
+    const machineCpu = machineCpuMs()
     const started = performance.now()
     for (let i = 0; i < EVENTS; i += BATCH) {
       const written = await commit(Array.from({ length: BATCH }, (_, j) => ({ i: i + j })))
@@ -193,6 +212,8 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
     const last = Math.max(...(await Promise.all(arrivalsAll)))
     return {
       eventsPerS: EVENTS / ((last - started) / 1000),
+      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
+      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
     }
@@ -243,13 +264,16 @@ const postgres = await startTestPostgres()
 const rows: Array<Array<string | number>> = []
 const fmt = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(1)))
 try {
+  // BENCH_TRANSPORTS=postgres,nats runs only those.
+  const only = process.env['BENCH_TRANSPORTS']?.split(',')
   for (const kind of ['postgres', 'rabbitmq', 'nats'] as const) {
+    if (only && !only.includes(kind)) continue
     let url: string
     if (kind === 'postgres') url = await createTestDatabase(postgres.adminUrl, 'broker')
     else {
       const status = await brokerStatus(kind)
       if (!status.run) {
-        rows.push([kind, 'skipped', status.reason, '', '', ''])
+        rows.push([kind, 'skipped', status.reason, '', '', '', '', ''])
         continue
       }
       url = LOCAL_BROKERS[kind].url()
@@ -257,13 +281,24 @@ try {
     process.stderr.write(`bench:messaging ${kind}…\n`)
     const r = await raw(kind, url)
     const f = await full(kind, url, postgres.adminUrl)
-    rows.push([kind, 'raw transport', fmt(r.eventsPerS), fmt(r.p50), fmt(r.p99), '1.00'])
+    rows.push([
+      kind,
+      'raw transport',
+      fmt(r.eventsPerS),
+      fmt(r.p50),
+      fmt(r.p99),
+      fmt(r.cpuUsPerEvent),
+      fmt(r.machineUsPerEvent),
+      '1.00',
+    ])
     rows.push([
       kind,
       'outbox → transport → inbox',
       fmt(f.eventsPerS),
       fmt(f.p50),
       fmt(f.p99),
+      fmt(f.cpuUsPerEvent),
+      fmt(f.machineUsPerEvent),
       (f.eventsPerS / r.eventsPerS).toFixed(2),
     ])
   }
@@ -273,7 +308,16 @@ try {
 
 process.stdout.write(
   `\nbench:messaging — ${EVENTS} events for throughput (transactions of ${BATCH}), ${LATENCY_SAMPLES} one at a time for latency\n${machine()}\n\n${table(
-    ['transport', 'path', 'events/s', 'p50 ms', 'p99 ms', 'throughput ratio to raw'],
+    [
+      'transport',
+      'path',
+      'events/s',
+      'p50 ms',
+      'p99 ms',
+      'bench CPU µs/event',
+      'machine CPU µs/event',
+      'throughput ratio to raw',
+    ],
     rows,
   )}\n`,
 )

@@ -47,3 +47,27 @@ export function cpuMs(pid: number): number {
     return Number.NaN
   }
 }
+
+/** CPU time (ms) every process on the machine has used since boot (user, nice, system, irq, softirq), from /proc/stat; NaN elsewhere. */
+export function machineCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+    const [user, nice, system, , , irq, softirq] = fields as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    return (user + nice + system + irq + softirq) * 10
+  } catch {
+    return Number.NaN
+  }
+}

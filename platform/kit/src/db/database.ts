@@ -51,6 +51,9 @@ export class Database {
     })
     // An idle connection that the server drops must not crash the process.
     this.pool.on('error', (error) => this.log?.warn({ err: error }, 'idle database connection failed'))
+    // Nor one that is checked out between two statements (a transaction waiting on a broker, say): the
+    // loss surfaces as its next statement's error, and the pool drops the connection when it comes back.
+    this.pool.on('connect', (client) => client.on('error', () => undefined))
   }
 
   /**

@@ -7,7 +7,7 @@ import { contextFromTraceparent } from '../tracing/trace-context.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { DeadLetterStore } from './dead-letters.js'
 import { type Envelope, parseEnvelope } from './envelope.js'
-import { GroupCommit, SAVEPOINT } from './group-commit.js'
+import { GroupCommit, type Outcome } from './group-commit.js'
 import { MessagingErrors } from './messaging-errors.js'
 import { writeToOutbox } from './outbox.js'
 import type { CompiledSubscription } from './subscriptions.js'
@@ -80,10 +80,21 @@ export class EventConsumer {
 
   constructor(private readonly options: EventConsumerOptions) {
     this.deadLetters = new DeadLetterStore(options.db)
-    this.commits = new GroupCommit(options.db, (tx, item) => this.handleIn(tx, item), {
-      maxBatch: options.batchSize ?? DEFAULTS.batchSize,
-      concurrency: DEFAULTS.concurrency,
-    })
+    this.commits = new GroupCommit(
+      options.db,
+      {
+        id: (item) => item.envelope.id.toLowerCase(),
+        record: (items, literal) =>
+          `INSERT INTO trellis_inbox (message_id, type, source) VALUES ${items
+            .map(({ envelope: e }) => `(${literal(e.id)}, ${literal(e.type)}, ${literal(e.source)})`)
+            .join(', ')} ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text AS id`,
+        run: (tx, item) => this.handleIn(tx, item),
+      },
+      {
+        maxBatch: options.batchSize ?? DEFAULTS.batchSize,
+        concurrency: DEFAULTS.concurrency,
+      },
+    )
   }
 
   get patterns(): string[] {
@@ -184,7 +195,7 @@ export class EventConsumer {
   }
 
   /** Runs the matching handlers with the inbox record in one transaction (shared with other ready messages); a known message id does nothing. */
-  private async handle(envelope: Envelope, attempt: number): Promise<'handled' | 'duplicate'> {
+  private async handle(envelope: Envelope, attempt: number): Promise<Outcome> {
     const outcome = await this.commits.submit({ envelope, attempt })
     if (outcome === 'duplicate') this.stats.duplicates += 1
     else {
@@ -194,21 +205,11 @@ export class EventConsumer {
     return outcome
   }
 
-  /** One message within a group-committed transaction, under its own savepoint. */
+  /** One new message's handlers within a group-committed transaction (its inbox record is written). */
   private async handleIn(tx: pg.PoolClient, { envelope, attempt }: { envelope: Envelope; attempt: number }) {
     const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
-    // The savepoint and the inbox record in one round trip (a simple query, so its values are literals).
-    const [, inserted] = (await tx.query(
-      `SAVEPOINT ${SAVEPOINT}; INSERT INTO trellis_inbox (message_id, type, source)
-       VALUES (${tx.escapeLiteral(envelope.id)}, ${tx.escapeLiteral(envelope.type)}, ${tx.escapeLiteral(envelope.source)})
-       ON CONFLICT (message_id) DO NOTHING RETURNING 1`,
-    )) as unknown as Array<{ rowCount: number | null }>
-    if (!inserted?.rowCount) return 'duplicate' as const
     const tracer = this.options.tracer
-    if (!tracer) {
-      await this.runHandlers(tx, envelope, attempt, handlers)
-      return 'handled' as const
-    }
+    if (!tracer) return this.runHandlers(tx, envelope, attempt, handlers)
     const parent = contextFromTraceparent(envelope.traceparent)
     const span = tracer.startSpan(
       `consume ${envelope.type}`,
@@ -235,7 +236,6 @@ export class EventConsumer {
     } finally {
       untracedClient(tx)
     }
-    return 'handled' as const
   }
 
   private async runHandlers(
@@ -301,7 +301,7 @@ export class EventConsumer {
     }
     if (!this.options.subscriptions.some((s) => s.pattern.matches(envelope.type)))
       throw MessagingErrors.noHandler(String(id), envelope.type)
-    let outcome: 'handled' | 'duplicate'
+    let outcome: Outcome
     try {
       outcome = await this.handle(envelope, letter.attempts + letter.replayCount + 1)
     } catch (error) {

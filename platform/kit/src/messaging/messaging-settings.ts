@@ -47,9 +47,10 @@ export const MessagingSettings = defineSettings({
     'First retry delay; doubles per try.',
   ),
   retryMaxMs: setting(Type.Integer({ minimum: 1, maximum: 600_000 }), 5_000, 'Longest retry delay.'),
+  // A consumer's transaction takes milliseconds: enough messages in hand that the next batch fills while one commits.
   prefetch: setting(
     Type.Integer({ minimum: 1, maximum: 1_000 }),
-    16,
+    64,
     'Messages an instance holds unacknowledged at once.',
   ),
   consumerBatch: setting(

@@ -47,6 +47,12 @@ CREATE TABLE trellis_dead_letters (
 CREATE UNIQUE INDEX trellis_dead_letters_message ON trellis_dead_letters (message_id) WHERE replayed_at IS NULL;
 `
 
+// The relay takes turns under an advisory lock and reads the oldest pending rows: it no longer
+// looks up a key's earlier pending rows, and the index for that only cost every insert.
+const DROP_PENDING_KEY_SQL = `
+DROP INDEX IF EXISTS trellis_outbox_pending_key;
+`
+
 export const MESSAGING_NAMESPACE = 'kit-messaging'
 
 export const MESSAGING_MIGRATIONS: Migration[] = [
@@ -56,5 +62,12 @@ export const MESSAGING_MIGRATIONS: Migration[] = [
     file: 'kit/messaging/V1__outbox_inbox_dead_letters.sql',
     sql: OUTBOX_SQL,
     checksum: checksum(OUTBOX_SQL),
+  },
+  {
+    version: 2,
+    description: 'drop outbox pending key index',
+    file: 'kit/messaging/V2__drop_outbox_pending_key.sql',
+    sql: DROP_PENDING_KEY_SQL,
+    checksum: checksum(DROP_PENDING_KEY_SQL),
   },
 ]

@@ -1,4 +1,5 @@
 import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
+import type pg from 'pg'
 import type { Database } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
 import { contextFromTraceparent, formatTraceparent } from '../tracing/trace-context.js'
@@ -28,18 +29,26 @@ export interface RelayStats {
   lastError: string | undefined
 }
 
+/** The advisory lock whose holder relays (one per service database). */
+const RELAY_LOCK = 7_310_553
+
 /**
- * Moves committed outbox rows to the transport, in order per key, and marks
- * them sent. Every replica of a service runs one; they share the work
+ * Moves committed outbox rows to the transport, in commit order per key,
+ * and marks them sent. Every replica of a service runs one; they take turns
  * without publishing a row twice in the normal case:
  *
- * - a batch is claimed with `FOR UPDATE SKIP LOCKED`, in one transaction
- *   that also publishes (confirms awaited) and marks the rows sent;
- * - a key whose earlier row is held by another replica is left out of the
- *   batch, so a key's events never overtake each other;
+ * - a batch is one transaction that takes the turn (a transaction-scoped
+ *   advisory lock, tried, never waited for), reads the oldest pending rows,
+ *   publishes them (confirms awaited) and marks them sent; a relay without
+ *   the turn finds nothing and waits for the next wake-up;
+ * - so one batch is in flight at a time and a key's events never overtake
+ *   each other, with no per-key bookkeeping;
  * - a replica that dies mid-batch holds no lock any more (its connection
- *   is gone), and another publishes the batch again: at-least-once, and the
- *   consumers' inboxes drop the duplicates.
+ *   is gone), and the next relay publishes the batch again: at-least-once,
+ *   and the consumers' inboxes drop the duplicates.
+ *
+ * Replicas add availability, not relay throughput: one relay publishes
+ * thousands of events a second in batches, more than a service commits.
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, failures: 0, lastError: undefined }
@@ -124,44 +133,53 @@ export class OutboxRelay {
     })
   }
 
-  /** One batch: claim, publish, mark sent, in one transaction. Returns the rows claimed. */
-  private relayBatch(): Promise<number> {
-    return this.options.db.tx(async (tx) => {
-      // Claim a batch, and leave out keys whose earlier event another relay holds (it is pending,
-      // not in our batch, so it was skipped as locked): one statement.
-      const { rows } = await tx.query<{ id: string; key: string; envelope: Envelope; blocked: boolean }>(
-        `WITH claimed AS (
-           SELECT id, key, envelope FROM trellis_outbox WHERE sent_at IS NULL
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-         ), firsts AS (
-           SELECT key, min(id) AS first_id FROM claimed GROUP BY key
-         ), blocked AS (
-           SELECT DISTINCT f.key FROM firsts f
-           JOIN trellis_outbox o ON o.key = f.key AND o.sent_at IS NULL AND o.id < f.first_id
-         )
-         SELECT c.id, c.key, c.envelope, c.key IN (SELECT key FROM blocked) AS blocked
-         FROM claimed c ORDER BY c.id`,
-        [this.options.batchSize],
-      )
-      if (rows.length === 0) return 0
-      const ready = rows.filter((r) => !r.blocked)
-      if (ready.length === 0) return 0
-      const tracer = this.options.tracer
-      const spans = tracer ? ready.map((r) => publishSpan(tracer, r.envelope)) : undefined
-      try {
-        await this.options.transport.publish(ready.map((r) => r.envelope))
-      } catch (error) {
-        for (const span of spans ?? []) span?.setStatus({ code: SpanStatusCode.ERROR }).end()
-        throw error
-      }
-      for (const span of spans ?? []) span?.end()
+  /**
+   * One batch: take the turn, read, publish, mark sent, in one transaction
+   * of two round trips (BEGIN with the read, the update with COMMIT: simple
+   * queries, so values are literals). Returns the rows published.
+   */
+  private async relayBatch(): Promise<number> {
+    const tx = await this.options.db.pool.connect()
+    try {
+      const ids = await this.publishOldest(tx)
       await tx.query(
-        'UPDATE trellis_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1)',
-        [ready.map((r) => r.id)],
+        ids.length === 0
+          ? 'COMMIT'
+          : `UPDATE trellis_outbox SET sent_at = now(), attempts = attempts + 1
+             WHERE id = ANY(${tx.escapeLiteral(`{${ids.join(',')}}`)}::bigint[]); COMMIT`,
       )
-      this.stats.published += ready.length
-      return rows.length
-    })
+      this.stats.published += ids.length
+      return ids.length
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      tx.release()
+    }
+  }
+
+  /** Opens the transaction, takes the relay's turn and a batch, and publishes it; returns the rows' ids. */
+  private async publishOldest(tx: pg.PoolClient): Promise<string[]> {
+    // The oldest pending rows if this relay has the turn, none if another has it: one round trip.
+    // (The uncorrelated subquery runs once, before the scan.) The mark "sent" need not wait for the
+    // disk: if a crash loses it, the events go out again and the consumers' inboxes drop them.
+    const [, , { rows }] = (await tx.query(
+      `BEGIN; SET LOCAL synchronous_commit = off;
+       SELECT id, envelope FROM trellis_outbox
+       WHERE (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK})) AND sent_at IS NULL
+       ORDER BY id LIMIT ${Math.floor(this.options.batchSize)}`,
+    )) as unknown as [pg.QueryResult, pg.QueryResult, pg.QueryResult<{ id: string; envelope: Envelope }>]
+    if (rows.length === 0) return []
+    const tracer = this.options.tracer
+    const spans = tracer ? rows.map((r) => publishSpan(tracer, r.envelope)) : undefined
+    try {
+      await this.options.transport.publish(rows.map((r) => r.envelope))
+    } catch (error) {
+      for (const span of spans ?? []) span?.setStatus({ code: SpanStatusCode.ERROR }).end()
+      throw error
+    }
+    for (const span of spans ?? []) span?.end()
+    return rows.map((r) => r.id)
   }
 }
 

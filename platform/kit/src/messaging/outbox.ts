@@ -34,19 +34,16 @@ export async function writeAllToOutbox<D>(
     createEnvelope(source, draft.traceparent || !traceparent ? draft : { ...draft, traceparent }),
   )
   if (envelopes.length === 0) return []
+  // The events as one JSON array parameter: Postgres takes it apart (cheaper than array parameters,
+  // whose every element the driver escapes).
   await tx.query(
     `WITH written AS (
        INSERT INTO trellis_outbox (event_id, type, key, envelope)
-       SELECT id, type, key, envelope FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
-         WITH ORDINALITY AS e(id, type, key, envelope, n) ORDER BY n
+       SELECT (e->>'id')::uuid, e->>'type', e->>'key', e
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
        RETURNING 1
      ) SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM written LIMIT 1) w`,
-    [
-      envelopes.map((e) => e.id),
-      envelopes.map((e) => e.type),
-      envelopes.map((e) => e.key),
-      envelopes.map((e) => JSON.stringify(e)),
-    ],
+    [JSON.stringify(envelopes)],
   )
   return envelopes
 }
