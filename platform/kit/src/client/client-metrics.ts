@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { FastHistogram } from '../metrics/fast-histogram.js'
 
 /** Circuit states as the gauge reports them. */
 export const BREAKER_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const
@@ -9,7 +10,7 @@ export type BreakerStateName = keyof typeof BREAKER_STATE_VALUE
  * client and the gateway each record to their process's registry.
  */
 export class ClientMetrics {
-  readonly calls: Histogram<'dependency' | 'route' | 'outcome'>
+  readonly calls: FastHistogram<'dependency' | 'route' | 'outcome'>
   readonly attempts: Counter<'dependency' | 'instance' | 'outcome'>
   readonly retries: Counter<'dependency'>
   readonly retriesDenied: Counter<'dependency'>
@@ -34,7 +35,7 @@ export class ClientMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry]
-    this.calls = new Histogram({
+    this.calls = new FastHistogram({
       name: 'trellis_client_call_duration_seconds',
       help: 'Calls to other services, retries included, by outcome (ok or the error code).',
       labelNames: ['dependency', 'route', 'outcome'],

@@ -1,21 +1,18 @@
 import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
 import {
   BrokenCircuitError,
-  type BulkheadPolicy,
-  BulkheadRejectedError,
-  bulkhead,
   type CircuitBreakerPolicy,
   decorrelatedJitterGenerator,
   ExponentialBackoff,
-  handleWhen,
+  type IBackoff,
+  type IBackoffFactory,
   IsolatedCircuitError,
-  type RetryPolicy,
-  retry,
   TaskCancelledError,
 } from 'cockatiel'
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
 import { REQUEST_ID_HEADER } from '../http/create-app.js'
 import type { Logger } from '../log/logger.js'
+import type { HistogramSeries } from '../metrics/fast-histogram.js'
 import { formatTraceparent, TRACEPARENT_HEADER } from '../tracing/trace-context.js'
 import { CallAbort } from './call-abort.js'
 import { CallErrors, UNAVAILABILITY } from './call-errors.js'
@@ -78,39 +75,44 @@ export interface DependencyClientOptions {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
 
-/** Stops the retry loop with `last` (a failure that is not safe to repeat, or a spent budget); unwrapped outside. */
-class RetryDenied extends Error {
-  constructor(readonly last: unknown) {
-    super('retry denied')
-  }
-}
-
 interface RouteState {
   key: string
   /** The path template, split once into literal text and parameter names. */
   template: Template
   /** The duration series of successful calls, looked up once. */
-  ok: { observe(seconds: number): void }
+  ok: HistogramSeries
   timeoutMs: number
   retries: number
-  retry: RetryPolicy | undefined
+}
+
+/** A call waiting for a place in the bulkhead: `start` gives it one. */
+interface Waiting {
+  start: () => void
 }
 
 /**
  * Calls one dependency: picks an instance (balancer, outlier ejection) and
- * applies, outermost first: the dependency's circuit breaker, retries with
- * exponential backoff, jitter and a retry budget, the dependency's bulkhead,
- * then one attempt on one instance. The call's deadline (one timer) aborts
- * the attempt in flight and stops retries when it is spent. cockatiel's
- * timeout policy is not used: its derived AbortController, event wrappers
- * and promise race per call cost more than the rest of the chain in
- * bench:client. A
- * fallback, if the caller gave one, answers for a call that got no answer.
+ * applies, outermost first: the dependency's circuit breaker (cockatiel's),
+ * retries with exponential backoff and decorrelated jitter (cockatiel's
+ * backoff) under a retry budget, the dependency's bulkhead, then one
+ * attempt on one instance. The call's deadline (one timer) aborts the
+ * attempt in flight, or the wait in the bulkhead's queue, and stops
+ * retries when it is spent. A fallback, if the caller gave one, answers for
+ * a call that got no answer.
+ *
+ * The retry loop and the bulkhead are a few lines here rather than
+ * cockatiel's policies, and cockatiel's timeout policy is not used: their
+ * per-call promise wrappers, event emitters and derived AbortControllers
+ * cost more CPU than the rest of the chain in bench:client, for a loop
+ * and a counter.
  */
 export class DependencyClient {
   readonly endpoints: EndpointSet
   private readonly breaker: CircuitBreakerPolicy | undefined
-  private readonly bulkhead: BulkheadPolicy | undefined
+  private readonly backoff: IBackoffFactory<unknown>
+  /** Calls in their attempt now, and calls waiting for a place (the bulkhead). */
+  private active = 0
+  private readonly waiting: Waiting[] = []
   private readonly budget: RetryBudget
   private readonly routes = new Map<string, RouteState>()
   private readonly log: Logger | undefined
@@ -141,8 +143,11 @@ export class DependencyClient {
       options.log,
       options.metrics,
     )
-    this.bulkhead =
-      policy.bulkheadLimit > 0 ? bulkhead(policy.bulkheadLimit, policy.bulkheadQueue) : undefined
+    this.backoff = new ExponentialBackoff({
+      initialDelay: policy.retryBackoffMs,
+      maxDelay: policy.retryMaxBackoffMs,
+      generator: decorrelatedJitterGenerator,
+    })
     this.budget = new RetryBudget({
       ratio: policy.retryBudgetRatio,
       minPerSecond: policy.retryBudgetPerSecond,
@@ -154,46 +159,47 @@ export class DependencyClient {
   }
 
   get<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
-    return this.call<T>({ ...request, method: 'GET', path })
+    return this.run<T>(request, 'GET', path)
   }
 
   post<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
-    return this.call<T>({ ...request, method: 'POST', path })
+    return this.run<T>(request, 'POST', path)
   }
 
   put<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
-    return this.call<T>({ ...request, method: 'PUT', path })
+    return this.run<T>(request, 'PUT', path)
   }
 
   patch<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
-    return this.call<T>({ ...request, method: 'PATCH', path })
+    return this.run<T>(request, 'PATCH', path)
   }
 
   delete<T = unknown>(path: string, request: Omit<CallRequest<T>, 'path' | 'method'> = {}): Promise<T> {
-    return this.call<T>({ ...request, method: 'DELETE', path })
+    return this.run<T>(request, 'DELETE', path)
   }
 
   /** One call: the parsed JSON answer of a 2xx (text when it is not JSON, undefined when empty). */
-  async call<T = unknown>(request: CallRequest<T>): Promise<T> {
-    const method = request.method ?? 'GET'
-    const route = this.route(method, request.path)
+  call<T = unknown>(request: CallRequest<T>): Promise<T> {
+    return this.run<T>(request, request.method ?? 'GET', request.path)
+  }
+
+  private async run<T>(request: Omit<CallRequest<T>, 'path'>, method: CallMethod, path: string): Promise<T> {
+    const route = this.route(method, path)
     const timeoutMs = request.timeoutMs ?? route.timeoutMs
     const budgetMs = request.parent?.deadline ? request.parent.deadline.within(timeoutMs) : timeoutMs
     const started = performance.now()
     const span = this.options.tracer && this.startSpan(this.options.tracer, route.key, request.parent)
-    if (span)
-      request = {
-        ...request,
-        headers: { ...request.headers, [TRACEPARENT_HEADER]: formatTraceparent(span.spanContext()) },
-      }
+    const headers = span
+      ? { ...request.headers, [TRACEPARENT_HEADER]: formatTraceparent(span.spanContext()) }
+      : request.headers
     try {
       if (budgetMs <= 0) throw CallErrors.deadlineExceeded(this.dependency)
-      const value = await this.execute<T>(request, method, route, budgetMs)
+      const value = await this.execute<T>(request, headers, method, route, budgetMs)
       route.ok.observe((performance.now() - started) / 1000)
       span?.end()
       return value
     } catch (raw) {
-      const error = this.toCallError(raw, method, request.path, budgetMs)
+      const error = this.toCallError(raw, method, path, budgetMs)
       if (span) {
         span.setAttribute('trellis.error.code', error.code)
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.code })
@@ -227,86 +233,124 @@ export class DependencyClient {
   }
 
   private async execute<T>(
-    request: CallRequest<T>,
+    request: Omit<CallRequest<T>, 'path'>,
+    headers: Record<string, string> | undefined,
     method: CallMethod,
     route: RouteState,
     budgetMs: number,
   ): Promise<T> {
-    const idempotent = request.idempotent ?? IDEMPOTENT.has(method)
-    const retries = request.retries ?? route.retries
-    const retryPolicy = retries === route.retries ? route.retry : this.retryPolicy(retries)
-    const deadlineAt = performance.now() + budgetMs
-    const path = buildPath(route.template, request)
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body)
+    const call: Call = {
+      method,
+      path: buildPath(route.template, request, route.key),
+      headers,
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      parentId: request.parent?.id,
+      idempotent: request.idempotent ?? IDEMPOTENT.has(method),
+      retries: request.retries ?? route.retries,
+      deadlineAt: performance.now() + budgetMs,
+      budgetMs,
+      abort: new CallAbort(),
+    }
     this.budget.deposit()
-    let last: { endpoint: Endpoint; error: unknown } | undefined
-    const deadline = new CallAbort()
-
-    const attempt = async (n: number): Promise<T> => {
-      if (n > 0) {
-        if (deadlineAt - performance.now() < 1) throw new RetryDenied(last?.error)
-        // Only safe failures come back here (the retry policy filters them).
-        if (!this.budget.tryWithdraw()) {
-          this.metrics.retriesDenied.labels(this.dependency).inc()
-          throw new RetryDenied(last?.error)
-        }
-        this.metrics.retries.labels(this.dependency).inc()
-      }
-      const run = () => this.attempt<T>(request, method, path, body, deadlineAt, deadline, last?.endpoint)
-      try {
-        return await (this.bulkhead ? this.bulkhead.execute(run, deadline.signal) : run())
-      } catch (error) {
-        if (error instanceof AttemptFailure) {
-          last = { endpoint: (error as AttemptFailureAt).endpoint!, error }
-          if (!error.retryable(idempotent)) throw new RetryDenied(error)
-        }
-        throw error
-      }
-    }
-
-    // The breaker sees whole calls, retries included: a failure that a retry
-    // on another instance recovered is the outlier detector's business, not
-    // a sign that the dependency is down.
-    const withRetries = async (): Promise<T> => {
-      try {
-        return await (retryPolicy ? retryPolicy.execute(({ attempt: n }) => attempt(n)) : attempt(0))
-      } catch (error) {
-        throw error instanceof RetryDenied ? error.last : error
-      }
-    }
     // One timer per call: at the deadline it aborts the attempt in flight
     // (or a call waiting in the bulkhead's queue). Never aborted on success:
     // an abort builds a DOMException, costly when done for every call.
-    const timer = setTimeout(() => deadline.abort(), budgetMs)
+    const timer = setTimeout(abortCall, budgetMs, call.abort)
     try {
-      return await (this.breaker ? this.breaker.execute(withRetries) : withRetries())
+      // The breaker sees whole calls, retries included: a failure that a retry
+      // on another instance recovered is the outlier detector's business, not
+      // a sign that the dependency is down.
+      return await (this.breaker
+        ? this.breaker.execute(() => this.withRetries<T>(call))
+        : this.withRetries<T>(call))
     } finally {
       clearTimeout(timer)
     }
   }
 
-  private async attempt<T>(
-    request: CallRequest<T>,
-    method: CallMethod,
-    path: string,
-    body: string | undefined,
-    deadlineAt: number,
-    abort: CallAbort,
-    avoid: Endpoint | undefined,
-  ): Promise<T> {
+  /** Attempts until one answers, the failure is not safe to repeat, or retries, budget or deadline run out. */
+  private async withRetries<T>(call: Call): Promise<T> {
+    let avoid: Endpoint | undefined
+    let backoff: IBackoff<unknown> | undefined
+    for (let n = 0; ; n++) {
+      try {
+        return await this.bulkheaded<T>(call, avoid)
+      } catch (error) {
+        if (!(error instanceof AttemptFailure)) throw error
+        avoid = (error as AttemptFailureAt).endpoint
+        if (n >= call.retries || !error.retryable(call.idempotent)) throw error
+        backoff = backoff ? backoff.next(undefined) : this.backoff.next(undefined)
+        // No retry that could not finish before the deadline.
+        if (call.deadlineAt - performance.now() - backoff.duration < 1) throw error
+        if (!this.budget.tryWithdraw()) {
+          this.metrics.retriesDenied.labels(this.dependency).inc()
+          throw error
+        }
+        this.metrics.retries.labels(this.dependency).inc()
+        await new Promise((resolve) => setTimeout(resolve, backoff!.duration))
+        if (call.abort.aborted) throw error
+      }
+    }
+  }
+
+  /** The bulkhead: at most `bulkheadLimit` attempts at once, `bulkheadQueue` more waiting, the rest refused at once. */
+  private bulkheaded<T>(call: Call, avoid: Endpoint | undefined): Promise<T> {
+    const limit = this.policy.bulkheadLimit
+    if (limit <= 0) return this.attempt<T>(call, avoid)
+    if (this.active < limit) return this.occupy<T>(call, avoid)
+    if (this.waiting.length >= this.policy.bulkheadQueue) {
+      this.metrics.bulkheadRejections.labels(this.dependency).inc()
+      return Promise.reject(
+        CallErrors.bulkheadFull(this.dependency, this.policy.bulkheadLimit, this.policy.bulkheadQueue),
+      )
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiting: Waiting = {
+        start: () => {
+          call.abort.onAbort = undefined
+          this.occupy<T>(call, avoid).then(resolve, reject)
+        },
+      }
+      // The deadline passes while it waits: it leaves the queue and times out (no attempt failed,
+      // so neither the breaker nor the retries count it).
+      call.abort.onAbort = () => {
+        const at = this.waiting.indexOf(waiting)
+        if (at >= 0) this.waiting.splice(at, 1)
+        reject(CallErrors.timeout(this.dependency, `${call.method} ${call.path}`, call.budgetMs))
+      }
+      this.waiting.push(waiting)
+    })
+  }
+
+  private async occupy<T>(call: Call, avoid: Endpoint | undefined): Promise<T> {
+    this.active += 1
+    try {
+      return await this.attempt<T>(call, avoid)
+    } finally {
+      this.active -= 1
+      this.waiting.shift()?.start()
+    }
+  }
+
+  private async attempt<T>(call: Call, avoid: Endpoint | undefined): Promise<T> {
     const endpoint = this.endpoints.pick(avoid)
     if (!endpoint) throw new AttemptFailure('none', 'no instance')
     // What is left of the call's deadline is the callee's budget.
-    const remainingMs = Math.floor(deadlineAt - performance.now())
+    const remainingMs = Math.floor(call.deadlineAt - performance.now())
     if (remainingMs < 1) throw new AttemptFailure('timeout', 'deadline')
-    const headers: Record<string, string> = { ...request.headers, [DEADLINE_HEADER]: String(remainingMs) }
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    if (request.parent) headers[REQUEST_ID_HEADER] = request.parent.id
+    const headers: Record<string, string> = { ...call.headers, [DEADLINE_HEADER]: String(remainingMs) }
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    if (call.parentId !== undefined) headers[REQUEST_ID_HEADER] = call.parentId
     if (this.options.caller) headers['x-trellis-caller'] = this.options.caller
+    const abort = call.abort
     endpoint.outstanding += 1
     let response: TextResponse
     try {
-      response = await dispatchText(endpoint.pool, { path, method, headers, body: body ?? null }, abort)
+      response = await dispatchText(
+        endpoint.pool,
+        { path: call.path, method: call.method, headers, body: call.body ?? null },
+        abort,
+      )
     } catch (error) {
       // Aborted at the call's deadline: the instance was too slow.
       const failure = abort.aborted ? new AttemptFailure('timeout', 'deadline') : connectionFailure(error)
@@ -316,7 +360,8 @@ export class DependencyClient {
       endpoint.outstanding -= 1
     }
     const { statusCode: status, text } = response
-    const json = /json/.test(String(response.headers['content-type'] ?? ''))
+    const type = response.headers['content-type']
+    const json = typeof type === 'string' ? type.includes('json') : /json/.test(String(type ?? ''))
     if (status >= 500) {
       const problem = json ? safeParse(text) : undefined
       throw this.failed(endpoint, new AttemptFailure('status', String(status), status, problem))
@@ -385,10 +430,6 @@ export class DependencyClient {
       return CallErrors.circuitOpen(this.dependency, this.policy.breakerHalfOpenAfterMs).with({
         dependency: this.dependency,
       })
-    if (error instanceof BulkheadRejectedError) {
-      this.metrics.bulkheadRejections.labels(this.dependency).inc()
-      return CallErrors.bulkheadFull(this.dependency, this.policy.bulkheadLimit, this.policy.bulkheadQueue)
-    }
     if (error instanceof TaskCancelledError || (error as { name?: string }).name === 'AbortError')
       return CallErrors.timeout(this.dependency, `${method} ${path}`, budgetMs)
     throw error
@@ -406,31 +447,32 @@ export class DependencyClient {
         ok: this.metrics.calls.labels(this.dependency, key, 'ok'),
         timeoutMs: declared.timeoutMs ?? this.policy.timeoutMs,
         retries,
-        retry: this.retryPolicy(retries),
       }
       this.routes.set(key, state)
     }
     return state
   }
-
-  private retryPolicy(retries: number): RetryPolicy | undefined {
-    if (retries <= 0) return undefined
-    return retry(
-      // Failures unsafe to repeat leave the loop as RetryDenied, so every AttemptFailure here may go again.
-      handleWhen((error) => error instanceof AttemptFailure),
-      {
-        maxAttempts: retries,
-        backoff: new ExponentialBackoff({
-          initialDelay: this.policy.retryBackoffMs,
-          maxDelay: this.policy.retryMaxBackoffMs,
-          generator: decorrelatedJitterGenerator,
-        }),
-      },
-    )
-  }
 }
 
 type AttemptFailureAt = AttemptFailure & { endpoint?: Endpoint }
+
+/** One call, as its attempts need it. */
+interface Call {
+  method: CallMethod
+  path: string
+  headers: Record<string, string> | undefined
+  body: string | undefined
+  parentId: string | undefined
+  idempotent: boolean
+  retries: number
+  deadlineAt: number
+  budgetMs: number
+  abort: CallAbort
+}
+
+function abortCall(abort: CallAbort): void {
+  abort.abort()
+}
 
 /** A path template split at its `:name` placeholders: literal text at even indexes, names at odd ones. */
 type Template = string[]
@@ -439,13 +481,17 @@ function compileTemplate(path: string): Template {
   return path.split(/:([A-Za-z0-9_]+)/)
 }
 
-function buildPath(template: Template, request: CallRequest<unknown>): string {
+function buildPath(
+  template: Template,
+  request: Omit<CallRequest<unknown>, 'path'>,
+  pathText: string,
+): string {
   let path = template[0]!
   if (template.length > 1) {
     const params = request.params ?? {}
     for (let i = 1; i < template.length; i += 2) {
       const value = params[template[i]!]
-      if (value === undefined) throw new Error(`call to ${request.path}: no value for :${template[i]}`)
+      if (value === undefined) throw new Error(`call to ${pathText}: no value for :${template[i]}`)
       path += encodeURIComponent(String(value)) + template[i + 1]
     }
   }

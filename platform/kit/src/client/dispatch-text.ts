@@ -46,7 +46,7 @@ class TextHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (error: Error) => void,
     private readonly abort: CallAbort,
   ) {
-    abort.once('abort', this.onAbort)
+    abort.onAbort = this.onAbort
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -68,7 +68,7 @@ class TextHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.abort.removeListener('abort', this.onAbort)
+    this.abort.onAbort = undefined
     const { chunks } = this
     const text =
       chunks.length === 0
@@ -80,7 +80,7 @@ class TextHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.abort.removeListener('abort', this.onAbort)
+    this.abort.onAbort = undefined
     this.reject(error)
   }
 }

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { defineSettings, loadSettings, setting } from '../config/settings.js'
 import { QUIET_PATHS } from '../http/create-app.js'
 import type { KitFeature } from '../service/feature.js'
-import { RouteHistogram } from './route-histogram.js'
+import { FastHistogram } from './fast-histogram.js'
 
 export const MetricsSettings = defineSettings({
   requests: setting(
@@ -34,20 +34,22 @@ export const metricsFeature: KitFeature = {
     collectDefaultMetrics({ register: registry })
     context.metrics = registry
     if (settings.requests) {
-      const duration = new RouteHistogram({
+      const duration = new FastHistogram({
         name: 'trellis_http_request_duration_seconds',
         help: 'Requests served, by method, route template and status, with their duration.',
+        labelNames: ['method', 'route', 'status'],
         buckets: BUCKETS,
         registers: [registry],
       })
       app.addHook('onResponse', (request, reply, done) => {
-        if (!QUIET_PATHS.test(request.url))
-          duration.observe(
-            request.method,
-            request.routeOptions.url ?? 'unmatched',
-            reply.statusCode,
-            reply.elapsedTime / 1000,
-          )
+        if (!QUIET_PATHS.test(request.url)) {
+          const { method } = request
+          const route = request.routeOptions.url ?? 'unmatched'
+          const status = reply.statusCode
+          duration
+            .at(`${method} ${status} ${route}`, [method, route, String(status)])
+            .observe(reply.elapsedTime / 1000)
+        }
         done()
       })
     }

@@ -113,7 +113,8 @@ describe('propagation', () => {
     const written: string[] = []
     const tx = {
       query: async (_text: string, params?: unknown[]) => {
-        written.push(...((params?.[3] as string[]) ?? []))
+        // The outbox sends its events as one JSON array parameter.
+        written.push(...(JSON.parse(params?.[0] as string) as Envelope[]).map((e) => JSON.stringify(e)))
         return { rows: [], rowCount: 1 } as never
       },
     }

@@ -234,6 +234,19 @@ describe('bulkhead and fallback', () => {
     expect(results.filter((r) => r === 'TRELLIS_CALL_BULKHEAD_FULL')).toHaveLength(2)
   })
 
+  it('times out a call still waiting in the queue at its own deadline', async () => {
+    const slow = await upstream('slow')
+    const c = client([slow.url], { bulkheadLimit: 1, bulkheadQueue: 4 })
+    const first = code(c.get('/x', { timeoutMs: 3_000 }))
+    const started = performance.now()
+    // Queued behind the slow one, which takes a second: its 150 ms run out while it waits.
+    expect(await code(c.get('/x', { timeoutMs: 150 }))).toBe('TRELLIS_CALL_TIMEOUT')
+    expect(performance.now() - started).toBeLessThan(800)
+    expect(await first).toBe('ok')
+    // The queue forgot it: the next call gets the free place.
+    expect(await code(c.get('/x', { timeoutMs: 3_000 }))).toBe('ok')
+  })
+
   it('answers with the caller’s fallback when the call gets no answer', async () => {
     const slow = await upstream('slow')
     const c = client([slow.url], { timeoutMs: 100 })

@@ -1,21 +1,23 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { RouteHistogram } from './route-histogram.js'
+import { FastHistogram } from './fast-histogram.js'
 
-describe('RouteHistogram', () => {
+describe('FastHistogram', () => {
   it('is served in the Prometheus text format with cumulative buckets, sum and count per series', async () => {
     const registry = new Registry()
     registry.setDefaultLabels({ service: 's' })
-    const h = new RouteHistogram({
+    const h = new FastHistogram({
       name: 'x_seconds',
       help: 'h',
+      labelNames: ['method', 'route', 'status'],
       buckets: [0.01, 0.1, 1],
       registers: [registry],
     })
-    h.observe('GET', '/a/:id', 200, 0.005)
-    h.observe('GET', '/a/:id', 200, 0.05)
-    h.observe('GET', '/a/:id', 200, 5)
-    h.observe('POST', '/a', 500, 0.2)
+    const series = h.labels('GET', '/a/:id', '200')
+    series.observe(0.005)
+    series.observe(0.05)
+    h.labels('GET', '/a/:id', '200').observe(5)
+    h.at('POST 500 /a', ['POST', '/a', '500']).observe(0.2)
     const text = await registry.metrics()
     expect(text).toContain('# TYPE x_seconds histogram')
     expect(text).toContain(
