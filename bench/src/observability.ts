@@ -9,6 +9,8 @@
 //        its lines; reading them is another process's work, the control loop's);
 //   off: TRELLIS_TRACING_ENABLED=false, TRELLIS_METRICS_REQUESTS=false,
 //        TRELLIS_LOG_LEVEL=warn.
+// A further row has everything on with a tenth of new traces recorded
+// (TRELLIS_TRACING_SAMPLE_RATIO=0.1), the setting for a busy production service.
 // Rows are measured in turn, round after round (median of the rounds), at
 // 50 connections from one load generator (wrk when installed, autocannon
 // otherwise), on 127.0.0.1. The ratio on/off is the figure; the target is 0.85.
@@ -64,6 +66,7 @@ try {
     on: await freePort(),
     off: await freePort(),
     tracing: await freePort(),
+    sampled: await freePort(),
     metrics: await freePort(),
     logging: await freePort(),
   }
@@ -102,6 +105,15 @@ try {
     TRELLIS_TRACING_ENABLED: 'true',
     TRELLIS_TRACING_ENDPOINT: consoleUrl,
   })
+  // Everything on, a tenth of new traces recorded: what a busy production service would run.
+  const sampled = start(service, {
+    ...common,
+    TRELLIS_PORT: String(ports.sampled),
+    TRELLIS_INSTANCE_ID: 'bench-sampled',
+    TRELLIS_LOG_LEVEL: 'info',
+    TRELLIS_TRACING_ENDPOINT: consoleUrl,
+    TRELLIS_TRACING_SAMPLE_RATIO: '0.1',
+  })
   const metrics = only(ports.metrics, 'bench-metrics', { TRELLIS_METRICS_REQUESTS: 'true' })
   const logging = only(ports.logging, 'bench-logging', { TRELLIS_LOG_LEVEL: 'info' })
   const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`
@@ -109,6 +121,11 @@ try {
     { name: 'GET /items/:id, all on', url: at(ports.on, '/items/42'), pid: on.pid! },
     { name: 'GET /items/:id, all off', url: at(ports.off, '/items/42'), pid: off.pid! },
     { name: 'GET /items/:id, tracing only', url: at(ports.tracing, '/items/42'), pid: tracing.pid! },
+    {
+      name: 'GET /items/:id, all on, 10% of traces',
+      url: at(ports.sampled, '/items/42'),
+      pid: sampled.pid!,
+    },
     { name: 'GET /items/:id, metrics only', url: at(ports.metrics, '/items/42'), pid: metrics.pid! },
     { name: 'GET /items/:id, logging only', url: at(ports.logging, '/items/42'), pid: logging.pid! },
     { name: 'GET /ping, all on', url: at(ports.on, '/ping'), pid: on.pid! },
@@ -152,7 +169,8 @@ try {
   )
   console.log(
     `\nthroughput on/off, GET /items/:id: ${ratio(rows[0]!.name, rows[1]!.name).toFixed(3)} (target ≥ 0.85); CPU per request on/off: ${cpuRatio(rows[0]!.name, rows[1]!.name).toFixed(2)}` +
-      `\nthroughput on/off, GET /ping:      ${ratio(rows[5]!.name, rows[6]!.name).toFixed(3)}; CPU per request on/off: ${cpuRatio(rows[5]!.name, rows[6]!.name).toFixed(2)}` +
+      `\nthroughput on/off, GET /items/:id, 10% of traces: ${ratio(rows[3]!.name, rows[1]!.name).toFixed(3)}; CPU per request on/off: ${cpuRatio(rows[3]!.name, rows[1]!.name).toFixed(2)}` +
+      `\nthroughput on/off, GET /ping:      ${ratio(rows[6]!.name, rows[7]!.name).toFixed(3)}; CPU per request on/off: ${cpuRatio(rows[6]!.name, rows[7]!.name).toFixed(2)}` +
       `\nspans the console received: ${stored.stored.spans}`,
   )
   void collector

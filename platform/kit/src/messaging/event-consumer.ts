@@ -10,7 +10,7 @@ import { type Envelope, parseEnvelope } from './envelope.js'
 import { GroupCommit, type Outcome } from './group-commit.js'
 import { MessagingErrors } from './messaging-errors.js'
 import { writeToOutbox } from './outbox.js'
-import type { CompiledSubscription } from './subscriptions.js'
+import type { CompiledSubscription, EventContext } from './subscriptions.js'
 import type { Delivery, Subscription, Transport } from './transport.js'
 
 export interface EventConsumerOptions {
@@ -77,6 +77,8 @@ export class EventConsumer {
   private readonly abort = new AbortController()
 
   private readonly commits: GroupCommit<{ envelope: Envelope; attempt: number }>
+  /** The subscriptions matching each event type seen, so patterns are matched once per type. */
+  private readonly handlersByType = new Map<string, CompiledSubscription[]>()
 
   constructor(private readonly options: EventConsumerOptions) {
     this.deadLetters = new DeadLetterStore(options.db)
@@ -207,7 +209,7 @@ export class EventConsumer {
 
   /** One new message's handlers within a group-committed transaction (its inbox record is written). */
   private async handleIn(tx: pg.PoolClient, { envelope, attempt }: { envelope: Envelope; attempt: number }) {
-    const handlers = this.options.subscriptions.filter((s) => s.pattern.matches(envelope.type))
+    const handlers = this.handlersOf(envelope.type)
     const tracer = this.options.tracer
     if (!tracer) return this.runHandlers(tx, envelope, attempt, handlers)
     const parent = contextFromTraceparent(envelope.traceparent)
@@ -238,21 +240,36 @@ export class EventConsumer {
     }
   }
 
+  private handlersOf(type: string): CompiledSubscription[] {
+    let handlers = this.handlersByType.get(type)
+    if (!handlers) {
+      handlers = this.options.subscriptions.filter((s) => s.pattern.matches(type))
+      // Bounded: event types are few, but a broker could carry many; past a thousand, match each time.
+      if (this.handlersByType.size < 1_000) this.handlersByType.set(type, handlers)
+    }
+    return handlers
+  }
+
   private async runHandlers(
     tx: pg.PoolClient,
     envelope: Envelope,
     attempt: number,
     handlers: CompiledSubscription[],
   ): Promise<void> {
-    const log = this.options.log.child({ messageId: envelope.id, type: envelope.type })
-    for (const { handler } of handlers) {
-      await handler(envelope, {
-        tx,
-        log,
-        attempt,
-        publish: (draft) => writeToOutbox(tx, this.options.group, draft),
-      })
+    const parent = this.options.log
+    const group = this.options.group
+    let log: Logger | undefined
+    const context: EventContext = {
+      tx,
+      attempt,
+      // Made when a handler first logs: most handle their message without a line.
+      get log() {
+        log ??= parent.child({ messageId: envelope.id, type: envelope.type })
+        return log
+      },
+      publish: (draft) => writeToOutbox(tx, group, draft),
     }
+    for (const { handler } of handlers) await handler(envelope, context)
   }
 
   /** Stores a dead letter and acknowledges; if even that fails (database down), gives the message back. */
