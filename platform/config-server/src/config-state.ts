@@ -51,10 +51,11 @@ export class ConfigState {
   async effective(application: string, profile: string, instance: string, asOf?: number): Promise<Effective> {
     const layers = layersOf(application, profile, instance)
     const scopes = layers.map((l) => l.scope)
-    const [version, properties] = await Promise.all([
-      this.store.versionOf(scopes, asOf),
-      this.store.properties(scopes, asOf),
-    ])
+    // The properties as of the version read, not read beside it: two statements on two connections
+    // could see different commits, and an answer labelled with a newer version than its properties
+    // would leave the caller waiting for changes it never got.
+    const version = await this.store.versionOf(scopes, asOf)
+    const properties = await this.store.properties(scopes, version)
     return mergeLayers(layers, properties, version)
   }
 

@@ -23,20 +23,21 @@ export function recommendationRoutes(db: Database): AnyRoute[] {
       },
       handler: async (request) => {
         const { sku } = request.params
-        const [partners, sales] = await Promise.all([
-          db.query<{ other_sku: string; orders: number }>(
-            'SELECT other_sku, orders FROM bought_together WHERE sku = $1 ORDER BY orders DESC, other_sku LIMIT $2',
-            [sku, request.query.limit ?? 10],
-          ),
-          db.query<{ units: number; orders: number }>('SELECT units, orders FROM sales WHERE sku = $1', [
-            sku,
-          ]),
-        ])
-        return {
-          sku,
-          sold: sales.rows[0] ?? { units: 0, orders: 0 },
-          items: partners.rows.map((r) => ({ sku: r.other_sku, orders: r.orders })),
-        }
+        // One statement, so the counts and the partners come from one snapshot: an order's
+        // counts commit together, and the answer never shows one without the other.
+        const { rows } = await db.query<{
+          sold: { units: number; orders: number } | null
+          items: Array<{ sku: string; orders: number }>
+        }>(
+          `SELECT
+             (SELECT json_build_object('units', units, 'orders', orders) FROM sales WHERE sku = $1) AS sold,
+             (SELECT coalesce(json_agg(json_build_object('sku', other_sku, 'orders', orders)
+                                       ORDER BY orders DESC, other_sku), '[]')
+              FROM (SELECT other_sku, orders FROM bought_together WHERE sku = $1
+                    ORDER BY orders DESC, other_sku LIMIT $2) AS top) AS items`,
+          [sku, request.query.limit ?? 10],
+        )
+        return { sku, sold: rows[0]?.sold ?? { units: 0, orders: 0 }, items: rows[0]?.items ?? [] }
       },
     }),
   ]
