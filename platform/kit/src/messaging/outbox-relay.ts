@@ -161,14 +161,23 @@ export class OutboxRelay {
   /** Opens the transaction, takes the relay's turn and a batch, and publishes it; returns the rows' ids. */
   private async publishOldest(tx: pg.PoolClient): Promise<string[]> {
     // The oldest pending rows if this relay has the turn, none if another has it: one round trip.
-    // (The uncorrelated subquery runs once, before the scan.) The mark "sent" need not wait for the
-    // disk: if a crash loses it, the events go out again and the consumers' inboxes drop them.
-    const [, , { rows }] = (await tx.query(
+    // The turn is taken in a statement of its own, so that the read's snapshot (READ COMMITTED: one
+    // per statement) is taken after it: a read that took the turn itself would see the previous
+    // holder's rows as still pending if that one committed between its snapshot and its lock, and
+    // publish them again. The mark "sent" need not wait for the disk: if a crash loses it, the
+    // events go out again and the consumers' inboxes drop them.
+    const [, , , { rows }] = (await tx.query(
       `BEGIN; SET LOCAL synchronous_commit = off;
+       SELECT set_config('trellis.relay_turn', pg_try_advisory_xact_lock(${RELAY_LOCK})::text, true);
        SELECT id, envelope FROM trellis_outbox
-       WHERE (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK})) AND sent_at IS NULL
+       WHERE (SELECT current_setting('trellis.relay_turn') = 'true') AND sent_at IS NULL
        ORDER BY id LIMIT ${Math.floor(this.options.batchSize)}`,
-    )) as unknown as [pg.QueryResult, pg.QueryResult, pg.QueryResult<{ id: string; envelope: Envelope }>]
+    )) as unknown as [
+      pg.QueryResult,
+      pg.QueryResult,
+      pg.QueryResult,
+      pg.QueryResult<{ id: string; envelope: Envelope }>,
+    ]
     if (rows.length === 0) return []
     const tracer = this.options.tracer
     const spans = tracer ? rows.map((r) => publishSpan(tracer, r.envelope)) : undefined
