@@ -6,13 +6,16 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 // Failure handling of the control loop, on small topologies sharing the
 // run's Postgres (each system gets its own database names).
 let system: TestSystem | undefined
+const folders: Array<{ remove(): Promise<void> }> = []
 afterEach(async () => {
   await system?.stop()
   system = undefined
+  for (const folder of folders.splice(0)) await folder.remove()
 })
 
 async function topology(services: string): Promise<string> {
   const dir = await tempHome('trellis-topology-')
+  folders.push(dir)
   const file = join(dir.dir, 'trellis.yaml')
   await writeFile(file, `name: failures\nservices:\n${services}`)
   return file

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,6 +115,7 @@ describe('kit lifecycle', () => {
 
   it('refuses to start when an applied migration was edited, and says what to do', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trellis-mig-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
     await writeFile(join(dir, 'V1__init.sql'), 'CREATE TABLE notes (id int PRIMARY KEY);')
     const databaseUrl = await createTestDatabase(inject('postgresUrl'), 'edited')
     const first = await startTestService(slowService(dir), { databaseUrl })
@@ -127,6 +128,7 @@ describe('kit lifecycle', () => {
 
   it('applies each migration once when replicas start together', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trellis-mig-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
     await writeFile(
       join(dir, 'V1__init.sql'),
       'CREATE TABLE counter (n int); INSERT INTO counter VALUES (1);',
