@@ -345,6 +345,29 @@ describe('config server', () => {
     })
   })
 
+  it('answers each read with the values of the version it reports, while writes go on', async () => {
+    // maxPageSize follows the revisions; a read labelled with version v must show v's value.
+    const valueAt = new Map<number, number>()
+    const reads: Array<{ version: number; value: number }> = []
+    let writing = true
+    const reader = (async () => {
+      while (writing) {
+        const body = (await effective('catalog', 'profile=test')).body
+        reads.push({ version: body.version, value: body.values.maxPageSize })
+      }
+    })()
+    for (let n = 101; n <= 140; n++) {
+      const res = await change([{ application: 'catalog', profile: 'test', key: 'maxPageSize', value: n }])
+      expect(res.status).toBe(201)
+      valueAt.set(res.body.version, n)
+    }
+    writing = false
+    await reader
+    const during = reads.filter((r) => valueAt.has(r.version))
+    expect(during.length).toBeGreaterThan(0)
+    for (const read of during) expect(read.value).toBe(valueAt.get(read.version))
+  })
+
   it('refuses to start with a key that does not open the stored secrets', async () => {
     await expect(
       startTestService(configServer, {
