@@ -12,6 +12,7 @@ import {
 import { isTrellisError, TrellisError } from '../errors/define-error.js'
 import { REQUEST_ID_HEADER } from '../http/create-app.js'
 import type { Logger } from '../log/logger.js'
+import { sleep } from '../messaging/backoff.js'
 import type { HistogramSeries } from '../metrics/fast-histogram.js'
 import { formatTraceparent, TRACEPARENT_HEADER } from '../tracing/trace-context.js'
 import { CallAbort } from './call-abort.js'
@@ -253,8 +254,7 @@ export class DependencyClient {
     }
     this.budget.deposit()
     // One timer per call: at the deadline it aborts the attempt in flight
-    // (or a call waiting in the bulkhead's queue). Never aborted on success:
-    // an abort builds a DOMException, costly when done for every call.
+    // (or a call waiting in the bulkhead's queue); cleared when the call ends.
     const timer = setTimeout(abortCall, budgetMs, call.abort)
     try {
       // The breaker sees whole calls, retries included: a failure that a retry
@@ -287,7 +287,7 @@ export class DependencyClient {
           throw error
         }
         this.metrics.retries.labels(this.dependency).inc()
-        await new Promise((resolve) => setTimeout(resolve, backoff!.duration))
+        await sleep(backoff.duration)
         if (call.abort.aborted) throw error
       }
     }
@@ -360,8 +360,7 @@ export class DependencyClient {
       endpoint.outstanding -= 1
     }
     const { statusCode: status, text } = response
-    const type = response.headers['content-type']
-    const json = typeof type === 'string' ? type.includes('json') : /json/.test(String(type ?? ''))
+    const json = String(response.headers['content-type'] ?? '').includes('json')
     if (status >= 500) {
       const problem = json ? safeParse(text) : undefined
       throw this.failed(endpoint, new AttemptFailure('status', String(status), status, problem))

@@ -85,7 +85,8 @@ export class EventConsumer {
     this.commits = new GroupCommit(
       options.db,
       {
-        id: (item) => item.envelope.id.toLowerCase(),
+        // Envelope ids are lower-case UUIDs (the schema says so), as Postgres returns them.
+        id: (item) => item.envelope.id,
         record: (items, literal) =>
           `INSERT INTO trellis_inbox (message_id, type, source) VALUES ${items
             .map(({ envelope: e }) => `(${literal(e.id)}, ${literal(e.type)}, ${literal(e.source)})`)
@@ -316,7 +317,7 @@ export class EventConsumer {
     } catch (error) {
       throw MessagingErrors.replayFailed(String(id), (error as Error).message)
     }
-    if (!this.options.subscriptions.some((s) => s.pattern.matches(envelope.type)))
+    if (this.handlersOf(envelope.type).length === 0)
       throw MessagingErrors.noHandler(String(id), envelope.type)
     let outcome: Outcome
     try {
