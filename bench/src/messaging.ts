@@ -1,13 +1,23 @@
 // bench:messaging — events/s and end-to-end latency of the kit's messaging,
-// per transport, against the raw transport in the same run.
+// per transport, against doing without it, in the same run.
 //
-// Full path: a producer writes events to its outbox in its own transactions;
-// the relay publishes them; a consumer runs a handler that writes one row in
-// a transaction with its inbox record. Latency runs from the producer's
-// COMMIT to the consumer's COMMIT (both in this process, one clock).
-// Raw: the same adapter (same client, persistent messages, confirms, manual
-// acks) publishing and acknowledging directly, no outbox, no inbox;
-// latency from the publish call to the ack.
+// Every path moves the same events, over the same transport adapter (same
+// client, persistent messages, confirms, manual acks, the kit's prefetch):
+//
+// - transport alone: publish and acknowledge, no database at all; latency
+//   from the publish call to the ack.
+// - direct: the same database work as the full path without the outbox and
+//   the inbox. The producer commits its rows, then publishes; the consumer
+//   commits its effect row (messages that arrive together share a
+//   transaction, as in the kit's consumer), then acks. A crash between the
+//   commit and the publish loses the event, and a redelivery repeats the
+//   effect: what the outbox and the inbox are for.
+// - full: the producer commits its rows and the events to its outbox in one
+//   transaction; the relay publishes them; the consumer's handler writes the
+//   effect row in a transaction with the inbox record.
+//
+// Latency of direct and full runs from the producer's COMMIT to the
+// consumer's COMMIT (both in this process, one clock).
 //
 // Light load for latency: one event at a time, the next after the previous
 // arrived. Throughput: EVENTS events published in transactions of BATCH as
@@ -21,6 +31,7 @@ import {
   Database,
   type Envelope,
   EventConsumer,
+  GroupCommit,
   MESSAGING_MIGRATIONS,
   MESSAGING_NAMESPACE,
   MessagingSettings,
@@ -39,6 +50,7 @@ const LATENCY_SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200)
 const BATCH = 20
 // The kit's defaults, for both paths: what a service runs with.
 const PREFETCH = Number(process.env['BENCH_PREFETCH'] ?? MessagingSettings.specs.prefetch.default)
+const CONSUMER_BATCH = MessagingSettings.specs.consumerBatch.default
 // Aggregates (keys) the events are spread over; a key's events are handled one after another.
 const KEYS = 64
 const STAGE_TIMEOUT_MS = 120_000
@@ -134,15 +146,104 @@ async function raw(kind: TransportKind, url: string): Promise<Figures> {
   }
 }
 
+/** The producer's and the consumer's own databases, with the rows each path writes. */
+async function databases(postgresUrl: string, migrateMessaging: boolean) {
+  const producer = new Database({ url: await createTestDatabase(postgresUrl, 'producer'), log })
+  const consumer = new Database({ url: await createTestDatabase(postgresUrl, 'consumer'), log })
+  if (migrateMessaging)
+    for (const db of [producer, consumer])
+      await migrate(db, MESSAGING_MIGRATIONS, { namespace: MESSAGING_NAMESPACE })
+  await producer.query('CREATE TABLE facts (n integer PRIMARY KEY)')
+  await consumer.query('CREATE TABLE effects (id uuid PRIMARY KEY, n integer NOT NULL)')
+  return { producer, consumer }
+}
+
+const INSERT_FACTS = 'INSERT INTO facts (n) SELECT unnest($1::integer[])'
+const INSERT_EFFECT = 'INSERT INTO effects (id, n) VALUES ($1, $2)'
+
+async function direct(kind: TransportKind, url: string, postgresUrl: string): Promise<Figures> {
+  const source = `b${randomBytes(3).toString('hex')}`
+  const type = `${source}.bench.direct`
+  const group = `${source}-direct`
+  const dbs = await databases(postgresUrl, false)
+  const publisher = await createTransport({ kind, url, log })
+  const consumer = await createTransport({ kind, url, log })
+  await Promise.all([publisher.start(), consumer.start()])
+  const arrivals = waiter()
+  // The kit's batching without its inbox: the ready messages share a transaction.
+  const commits = new GroupCommit<Envelope>(
+    dbs.consumer,
+    {
+      id: (e) => e.id,
+      record: (items, literal) => `SELECT unnest(ARRAY[${items.map((e) => literal(e.id)).join(',')}]) AS id`,
+      run: async (tx, e) => {
+        await tx.query(INSERT_EFFECT, [e.id, (e.data as { i: number }).i])
+      },
+    },
+    { maxBatch: CONSUMER_BATCH, concurrency: 2 },
+  )
+  const subscription = await consumer.subscribe({ group, patterns: [type], prefetch: PREFETCH }, (d) => {
+    const event = JSON.parse(Buffer.from(d.body).toString()) as Envelope
+    commits.submit(event).then(
+      () => {
+        arrivals.arrived(event.id)
+        void d.ack()
+      },
+      (error: unknown) => {
+        process.stderr.write(`direct consumer: ${String(error)}\n`)
+        void d.release(100)
+      },
+    )
+  })
+  await subscription.ready()
+  await until(() => publisher.connected())
+  const event = (i: number) => createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } })
+  try {
+    const latencies: number[] = []
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const e = event(i)
+      const arrived = arrivals.expect(e.id)
+      await dbs.producer.query(INSERT_FACTS, [[i]])
+      const committed = performance.now()
+      await publisher.publish([e])
+      latencies.push((await arrived) - committed)
+    }
+    const arrivalsAll: Array<Promise<number>> = []
+    const cpu = process.cpuUsage()
+    const machineCpu = machineCpuMs()
+    const started = performance.now()
+    for (let i = LATENCY_SAMPLES; i < LATENCY_SAMPLES + EVENTS; i += BATCH) {
+      const ns = Array.from({ length: BATCH }, (_, j) => i + j)
+      const events = ns.map(event)
+      for (const e of events) arrivalsAll.push(arrivals.expect(e.id))
+      await dbs.producer.query(INSERT_FACTS, [ns])
+      await publisher.publish(events)
+    }
+    const last = Math.max(...(await Promise.all(arrivalsAll)))
+    return {
+      eventsPerS: EVENTS / ((last - started) / 1000),
+      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
+      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    }
+  } finally {
+    await subscription.stop()
+    await consumer.close()
+    await publisher.close()
+    await dbs.producer.close()
+    await dbs.consumer.close()
+    await forget(kind, url, [group], source)
+  }
+}
+
 async function full(kind: TransportKind, url: string, postgresUrl: string): Promise<Figures> {
   const source = `b${randomBytes(3).toString('hex')}`
   const type = `${source}.bench.full`
   const group = `${source}-full`
-  const producerDb = new Database({ url: await createTestDatabase(postgresUrl, 'producer'), log })
-  const consumerDb = new Database({ url: await createTestDatabase(postgresUrl, 'consumer'), log })
-  for (const db of [producerDb, consumerDb])
-    await migrate(db, MESSAGING_MIGRATIONS, { namespace: MESSAGING_NAMESPACE })
-  await consumerDb.query('CREATE TABLE effects (id uuid PRIMARY KEY, n integer NOT NULL)')
+  const dbs = await databases(postgresUrl, true)
+  const producerDb = dbs.producer
+  const consumerDb = dbs.consumer
   const producerTransport = await createTransport({ kind, url, log })
   const consumerTransport = await createTransport({ kind, url, log })
   await Promise.all([producerTransport.start(), consumerTransport.start()])
@@ -154,10 +255,7 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
     log,
     subscriptions: compileSubscriptions({
       [type]: async (event, { tx }) => {
-        await tx.query('INSERT INTO effects (id, n) VALUES ($1, $2)', [
-          event.id,
-          (event.data as { i: number }).i,
-        ])
+        await tx.query(INSERT_EFFECT, [event.id, (event.data as { i: number }).i])
       },
     }),
     maxAttempts: 5,
@@ -181,20 +279,23 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
     retryMaxMs: 5_000,
   })
   relay.start()
+  // The producer's rows and their events, in one transaction.
   const commit = (drafts: Array<{ i: number }>) =>
-    producerDb.tx((tx) =>
-      writeAllToOutbox(
+    producerDb.tx(async (tx) => {
+      await tx.query(INSERT_FACTS, [drafts.map((d) => d.i)])
+      return writeAllToOutbox(
         tx,
         source,
         drafts.map((d) => ({ type, key: `k${d.i % KEYS}`, data: d })),
-      ),
-    )
+      )
+    })
   try {
     const latencies: number[] = []
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       // The event id is known only inside the transaction; expect it from there, time from the commit.
       let arrived: Promise<number> | undefined
       await producerDb.tx(async (tx) => {
+        await tx.query(INSERT_FACTS, [[i]])
         const e = await writeToOutbox(tx, source, { type, key: `k${i % KEYS}`, data: { i } })
         arrived = arrivals.expect(e.id)
       })
@@ -205,7 +306,7 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
     const cpu = process.cpuUsage()
     const machineCpu = machineCpuMs()
     const started = performance.now()
-    for (let i = 0; i < EVENTS; i += BATCH) {
+    for (let i = LATENCY_SAMPLES; i < LATENCY_SAMPLES + EVENTS; i += BATCH) {
       const written = await commit(Array.from({ length: BATCH }, (_, j) => ({ i: i + j })))
       for (const e of written) arrivalsAll.push(arrivals.expect(e.id))
     }
@@ -263,6 +364,17 @@ async function forget(kind: TransportKind, url: string, groups: string[], source
 const postgres = await startTestPostgres()
 const rows: Array<Array<string | number>> = []
 const fmt = (n: number) => (n >= 100 ? Math.round(n) : Number(n.toFixed(1)))
+const row = (kind: string, path: string, f: Figures, toDirect: string, toTransport: string) => [
+  kind,
+  path,
+  fmt(f.eventsPerS),
+  fmt(f.p50),
+  fmt(f.p99),
+  fmt(f.cpuUsPerEvent),
+  fmt(f.machineUsPerEvent),
+  toDirect,
+  toTransport,
+]
 try {
   // BENCH_TRANSPORTS=postgres,nats runs only those.
   const only = process.env['BENCH_TRANSPORTS']?.split(',')
@@ -273,34 +385,19 @@ try {
     else {
       const status = await brokerStatus(kind)
       if (!status.run) {
-        rows.push([kind, 'skipped', status.reason, '', '', '', '', ''])
+        rows.push([kind, 'skipped', status.reason, '', '', '', '', '', ''])
         continue
       }
       url = LOCAL_BROKERS[kind].url()
     }
     process.stderr.write(`bench:messaging ${kind}…\n`)
-    const r = await raw(kind, url)
+    const t = await raw(kind, url)
+    const d = await direct(kind, url, postgres.adminUrl)
     const f = await full(kind, url, postgres.adminUrl)
-    rows.push([
-      kind,
-      'raw transport',
-      fmt(r.eventsPerS),
-      fmt(r.p50),
-      fmt(r.p99),
-      fmt(r.cpuUsPerEvent),
-      fmt(r.machineUsPerEvent),
-      '1.00',
-    ])
-    rows.push([
-      kind,
-      'outbox → transport → inbox',
-      fmt(f.eventsPerS),
-      fmt(f.p50),
-      fmt(f.p99),
-      fmt(f.cpuUsPerEvent),
-      fmt(f.machineUsPerEvent),
-      (f.eventsPerS / r.eventsPerS).toFixed(2),
-    ])
+    const ratio = (a: Figures, b: Figures) => (a.eventsPerS / b.eventsPerS).toFixed(2)
+    rows.push(row(kind, 'transport alone', t, '', '1.00'))
+    rows.push(row(kind, 'direct: commit, publish → commit, ack', d, '1.00', ratio(d, t)))
+    rows.push(row(kind, 'outbox → transport → inbox', f, ratio(f, d), ratio(f, t)))
   }
 } finally {
   await postgres.stop()
@@ -316,7 +413,8 @@ process.stdout.write(
       'p99 ms',
       'bench CPU µs/event',
       'machine CPU µs/event',
-      'throughput ratio to raw',
+      'throughput ratio to direct',
+      'to transport alone',
     ],
     rows,
   )}\n`,

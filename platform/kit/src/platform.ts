@@ -89,6 +89,7 @@ export {
 export { createLogger, type Logger, LogLevel } from './log/logger.js'
 export { createEnvelope, type Envelope } from './messaging/envelope.js'
 export { EventConsumer, type EventConsumerOptions } from './messaging/event-consumer.js'
+export { GroupCommit } from './messaging/group-commit.js'
 export { MessagingErrors } from './messaging/messaging-errors.js'
 export { MessagingSettings } from './messaging/messaging-settings.js'
 export { MESSAGING_MIGRATIONS, MESSAGING_NAMESPACE } from './messaging/messaging-tables.js'
