@@ -6,6 +6,7 @@ import {
   Readiness,
   registerHealthRoutes,
 } from '@trellis/kit/platform'
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { LeaseTable } from './lease-table.js'
 
@@ -169,7 +170,7 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
   app.get('/v1/services', { schema: { querystring: WatchQuery } }, async (request, reply) => {
     await blockUntilChanged(
       request.query as { epoch?: string; index?: number; wait?: number },
-      abortOnClose(request.raw),
+      abortOnClose(reply.raw),
     )
     reply.header('x-trellis-index', String(table.index))
     return table.snapshot(warmingUp())
@@ -182,7 +183,7 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
       const { service } = request.params as { service: string }
       await blockUntilChanged(
         request.query as { epoch?: string; index?: number; wait?: number },
-        abortOnClose(request.raw),
+        abortOnClose(reply.raw),
       )
       reply.header('x-trellis-index', String(table.index))
       return {
@@ -197,8 +198,14 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
   return { app, table }
 }
 
-function abortOnClose(raw: import('node:http').IncomingMessage): AbortSignal {
+/**
+ * Aborts when the response closes: the caller went away during a blocking
+ * query (or the answer was sent). On the response, not its socket: a
+ * keep-alive socket carries many requests, and a listener per request on it
+ * would pile up.
+ */
+function abortOnClose(response: ServerResponse): AbortSignal {
   const controller = new AbortController()
-  raw.socket.once('close', () => controller.abort())
+  response.once('close', () => controller.abort())
   return controller.signal
 }

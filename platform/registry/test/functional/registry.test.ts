@@ -1,3 +1,5 @@
+import { Agent, get } from 'node:http'
+import type { Socket } from 'node:net'
 import { createLogger, RegistryClient, ServiceDirectory } from '@trellis/kit/platform'
 import { eventually, http } from '@trellis/testing'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -99,6 +101,26 @@ describe('registry HTTP API', () => {
     expect(res.body.epoch).toBe(current.epoch)
     await http(`${url}/v1/services?index=999&wait=5000`)
     expect(Date.now() - started).toBeLessThan(2_000)
+  })
+})
+
+describe('registry connections', () => {
+  it('leaves no listener behind on a keep-alive connection, request after request', async () => {
+    const { app, url } = await start()
+    const sockets = new Set<Socket>()
+    app.server.on('connection', (socket) => sockets.add(socket))
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    closers.push(async () => agent.destroy())
+    for (let i = 0; i < 30; i++)
+      await new Promise<void>((resolve, reject) =>
+        get(`${url}/v1/services?index=0&wait=1000`, { agent }, (res) => {
+          res.resume().on('end', resolve)
+        }).on('error', reject),
+      )
+    expect(sockets.size).toBe(1)
+    const [socket] = sockets
+    // A listener per request would be 30 or more (it was: a memory leak on every long-lived connection).
+    expect(socket!.listenerCount('close')).toBeLessThan(5)
   })
 })
 
