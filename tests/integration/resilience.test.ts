@@ -36,7 +36,7 @@ function attempts(text: string, id: string): { ok: number; failed: number } {
     Number(
       text.match(
         new RegExp(
-          `trellis_client_attempts_total\\{[^}]*dependency="inventory",instance="${id}",outcome="${outcome}"[^}]*\\} (\\d+)`,
+          `trellis_client_attempts_total\\{[^}]*dependency="inventory",upstream="${id}",outcome="${outcome}"[^}]*\\} (\\d+)`,
         ),
       )?.[1] ?? 0,
     )

@@ -11,13 +11,13 @@ export type BreakerStateName = keyof typeof BREAKER_STATE_VALUE
  */
 export class ClientMetrics {
   readonly calls: FastHistogram<'dependency' | 'route' | 'outcome'>
-  readonly attempts: Counter<'dependency' | 'instance' | 'outcome'>
+  readonly attempts: Counter<'dependency' | 'upstream' | 'outcome'>
   readonly retries: Counter<'dependency'>
   readonly retriesDenied: Counter<'dependency'>
   readonly breakerState: Gauge<'dependency'>
   readonly breakerTransitions: Counter<'dependency' | 'state'>
-  readonly ejections: Counter<'dependency' | 'instance'>
-  readonly ejected: Gauge<'dependency' | 'instance'>
+  readonly ejections: Counter<'dependency' | 'upstream'>
+  readonly ejected: Gauge<'dependency' | 'upstream'>
   readonly bulkheadRejections: Counter<'dependency'>
   readonly fallbacks: Counter<'dependency' | 'route'>
 
@@ -45,7 +45,7 @@ export class ClientMetrics {
     this.attempts = new Counter({
       name: 'trellis_client_attempts_total',
       help: 'Attempts sent to each instance, by outcome (ok, failed).',
-      labelNames: ['dependency', 'instance', 'outcome'],
+      labelNames: ['dependency', 'upstream', 'outcome'],
       registers,
     })
     this.retries = new Counter({
@@ -75,13 +75,13 @@ export class ClientMetrics {
     this.ejections = new Counter({
       name: 'trellis_client_ejections_total',
       help: 'Times an instance was taken out of rotation after failing calls in a row.',
-      labelNames: ['dependency', 'instance'],
+      labelNames: ['dependency', 'upstream'],
       registers,
     })
     this.ejected = new Gauge({
       name: 'trellis_client_ejected',
       help: '1 while an instance is out of rotation.',
-      labelNames: ['dependency', 'instance'],
+      labelNames: ['dependency', 'upstream'],
       registers,
     })
     this.bulkheadRejections = new Counter({
