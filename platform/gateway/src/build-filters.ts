@@ -1,4 +1,5 @@
 import type { Logger, ServiceDirectory, Topology } from '@trellis/kit/platform'
+import { Registry } from 'prom-client'
 import { ApiKeyVerifier } from './auth/api-key-verifier.js'
 import { IdentityClient } from './auth/identity-client.js'
 import { JwksCache } from './auth/jwks-cache.js'
@@ -11,6 +12,7 @@ import { cors, corsHeaders } from './filters/cors.js'
 import type { GatewayFilter } from './filters/filter.js'
 import { forwardIdentity } from './filters/forward-identity.js'
 import { health } from './filters/health.js'
+import { DEFAULT_METRICS_READERS, metrics, metricsReaders } from './filters/metrics.js'
 import { pathGuard } from './filters/path-guard.js'
 import { problemResponse } from './filters/problem-response.js'
 import { proxy } from './filters/proxy.js'
@@ -35,6 +37,10 @@ export interface FilterDeps {
   log?: Logger
   /** Members added to the readiness document (the configuration version). */
   healthDetails?: () => Record<string, unknown>
+  /** The gateway's metrics: the upstream clients add their series; the `metrics` filter serves them. */
+  metrics?: Registry
+  /** Who may read GET /metrics (CIDRs); loopback when not given. */
+  metricsAllow?: string[]
 }
 
 /** Builds the configured chain by name; an unknown name fails the start, not the first request. */
@@ -44,8 +50,10 @@ export function buildFilters(
 ): { filters: GatewayFilter[]; upstreams: Upstreams } {
   const table = RouteTable.fromTopology(deps.topology)
   const publicRoutes = new PublicRoutes()
+  const registry = deps.metrics ?? new Registry()
   const upstreams = new Upstreams(deps.directory, {
     connections: deps.upstreamConnections,
+    metrics: registry,
     ...(deps.log ? { log: deps.log } : {}),
   })
   const security: SecurityOptions = { ...DEFAULT_SECURITY, ...deps.security }
@@ -55,6 +63,7 @@ export function buildFilters(
   const available: Record<string, () => GatewayFilter> = {
     'correlation-id': () => correlationId,
     health: () => health(deps.directory, deps.healthDetails),
+    metrics: () => metrics(registry, metricsReaders(deps.metricsAllow ?? DEFAULT_METRICS_READERS)),
     'path-guard': () => pathGuard,
     'route-match': () => routeMatch(table, publicRoutes),
     proxy: () => proxy({ upstreams }),

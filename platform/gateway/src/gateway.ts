@@ -3,6 +3,7 @@ import { context as otelContext, SpanKind, SpanStatusCode, type Tracer, trace } 
 import {
   contextFromTraceparent,
   drainServer,
+  type FastHistogram,
   formatTraceparent,
   type Logger,
   PROBLEM_CONTENT_TYPE,
@@ -23,7 +24,12 @@ export interface GatewayOptions {
   accessLog: boolean | (() => boolean)
   /** A SERVER span per request (health probes aside), whose context goes upstream; none without. */
   tracer?: Tracer | undefined
+  /** Rate, errors and duration by method, route prefix and status (probes and /metrics aside). */
+  requestDurations?: FastHistogram | undefined
 }
+
+/** The gateway's own probes and scrapes: not traced, not counted as traffic, logged at debug. */
+const QUIET = /^\/(health\/|metrics(\?|$))/
 
 const DEFAULTS = {
   // Clients (browsers, load balancers) reuse connections; idle ones are closed after this.
@@ -52,9 +58,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const onError = options.filters.filter((f) => f.stage === 'error')
   let draining = false
 
-  const { tracer } = options
+  const { tracer, requestDurations } = options
   const traced = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!tracer || req.url?.startsWith('/health/')) return handle(req, res)
+    if (!tracer || QUIET.test(req.url ?? '/')) return handle(req, res)
     const parent = contextFromTraceparent(req.headers[TRACEPARENT_HEADER])
     const span = tracer.startSpan(
       `${req.method} gateway`,
@@ -105,8 +111,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     }
     if (tracer) nameSpan(context)
+    if (requestDurations && !QUIET.test(context.path)) {
+      const method = req.method ?? 'GET'
+      const route = context.route?.exposed.prefix ?? 'unmatched'
+      const status = res.statusCode
+      requestDurations
+        .at(`${method} ${status} ${route}`, [method, route, String(status)])
+        .observe((performance.now() - context.startedAt) / 1000)
+    }
     if (typeof options.accessLog === 'function' ? options.accessLog() : options.accessLog) {
-      const quiet = context.path.startsWith('/health/')
+      const quiet = QUIET.test(context.path)
       log[quiet ? 'debug' : 'info'](
         {
           request_id: context.requestId,

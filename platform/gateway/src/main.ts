@@ -7,12 +7,14 @@ import {
   DEFAULT_OTLP_ENDPOINT,
   describeListenError,
   installShutdownHandlers,
+  instanceMetrics,
   isTrellisError,
   LiveSettings,
   loadSettings,
   loadTopology,
   RegistrationKeeper,
   RegistryClient,
+  requestDurations,
   ServiceDirectory,
   TracingSettings,
 } from '@trellis/kit/platform'
@@ -66,14 +68,24 @@ try {
 
 const registry = new RegistryClient(settings.registryUrl)
 const directory = new ServiceDirectory(registry, log)
-const { filters, upstreams } = buildFilters(settings.filters, {
-  topology,
-  directory,
-  upstreamConnections: settings.upstreamConnections,
-  security: securityOptions(settings),
-  log,
-  healthDetails: () => (central ? { config: central.status() } : {}),
-})
+const metrics = instanceMetrics('gateway', settings.instanceId)
+let chain: ReturnType<typeof buildFilters>
+try {
+  chain = buildFilters(settings.filters, {
+    topology,
+    directory,
+    upstreamConnections: settings.upstreamConnections,
+    security: securityOptions(settings),
+    log,
+    healthDetails: () => (central ? { config: central.status() } : {}),
+    metrics,
+    metricsAllow: settings.metricsAllow,
+  })
+} catch (error) {
+  log.fatal((error as Error).message)
+  process.exit(78)
+}
+const { filters, upstreams } = chain
 const tracingSettings = loadSettings(TracingSettings, process.env)
 const tracing = tracingSettings.enabled
   ? createTracing({
@@ -90,6 +102,7 @@ const gateway = createGateway({
   filters,
   accessLog: () => settings.accessLog,
   tracer: tracing?.tracer,
+  requestDurations: requestDurations(metrics),
 })
 const { server } = gateway
 directory.start()

@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import { defineSettings, LogLevel, type SettingsOf, setting } from '@trellis/kit/platform'
+import { DEFAULT_METRICS_READERS } from './filters/metrics.js'
 import { DEFAULT_SECURITY, type SecurityOptions } from './security-options.js'
 
 export const DEFAULT_FILTERS = [
   'correlation-id',
   'health',
+  'metrics',
   'request-limits',
   'path-guard',
   'strip-identity',
@@ -125,6 +127,12 @@ export const GatewaySettings = defineSettings({
     DEFAULT_SECURITY.apiKeyCacheS,
     'How long an accepted API key is remembered (so also how long a revoked key may still work).',
     { env: 'TRELLIS_GATEWAY_API_KEY_CACHE_S', apply: 'restart' },
+  ),
+  metricsAllow: setting(
+    Type.Array(Type.String({ minLength: 1 })),
+    DEFAULT_METRICS_READERS,
+    'Addresses (CIDRs) that may read GET /metrics on the public port; others get 404. Loopback by default.',
+    { env: 'TRELLIS_GATEWAY_METRICS_ALLOW', apply: 'restart' },
   ),
   maxHeaders: setting(
     Type.Integer({ minimum: 10, maximum: 1000 }),

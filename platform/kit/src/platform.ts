@@ -104,6 +104,8 @@ export type {
   TransportKind,
 } from './messaging/transport.js'
 export { createTransport, type TransportOptions } from './messaging/transports/create-transport.js'
+export type { FastHistogram } from './metrics/fast-histogram.js'
+export { instanceMetrics, requestDurations, timeRequests } from './metrics/metrics-feature.js'
 export type {
   CatalogSnapshot,
   InstanceMetadata,

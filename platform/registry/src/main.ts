@@ -35,9 +35,10 @@ const RegistrySettings = defineSettings({
 })
 
 const settings = loadSettings(RegistrySettings, process.env, 'registry')
+const instance = process.env['TRELLIS_INSTANCE_ID'] ?? 'registry-1'
 const log = createLogger({
   service: 'registry',
-  instance: process.env['TRELLIS_INSTANCE_ID'] ?? 'registry-1',
+  instance,
   level: settings.logLevel,
 })
 const { app } = createRegistryApp({
@@ -46,6 +47,7 @@ const { app } = createRegistryApp({
   heartbeatIntervalMs: settings.heartbeatIntervalMs,
   sweepIntervalMs: settings.sweepIntervalMs,
   maxWaitMs: settings.maxWaitMs,
+  instance,
 })
 
 try {

@@ -1,13 +1,16 @@
+import type { ServerResponse } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import {
   createHttpApp,
   defineError,
+  instanceMetrics,
   type Logger,
   Readiness,
   registerHealthRoutes,
+  timeRequests,
 } from '@trellis/kit/platform'
-import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge } from 'prom-client'
 import { LeaseTable } from './lease-table.js'
 
 export const RegistryServerErrors = {
@@ -25,6 +28,8 @@ export interface RegistryOptions {
   sweepIntervalMs: number
   /** Upper bound for a blocking query's wait. */
   maxWaitMs: number
+  /** This registry's instance id, a label of its metrics. */
+  instance?: string
   now?: () => number
 }
 
@@ -59,7 +64,7 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
   const app = createHttpApp({
     log,
     bodyLimit: 256 * 1024,
-    quietPaths: /^\/(health|v1\/services(\?|$|\/[^/]+(\?|$)|\/.+\/heartbeat))/,
+    quietPaths: /^\/(health|metrics$|v1\/services(\?|$|\/[^/]+(\?|$)|\/.+\/heartbeat))/,
   })
   const startedAt = Date.now()
   // One flag, flipped by the same timer that announces the end of the warm-up:
@@ -96,6 +101,36 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
     clearInterval(sweep)
     clearTimeout(warmup)
     for (const wake of [...waiters]) wake()
+  })
+
+  // GET /metrics, as every instance serves it: requests by route (watches and heartbeats included,
+  // long-polls aside), the process, the leases held per service and the changes by kind.
+  const metrics = instanceMetrics('registry', options.instance ?? 'registry-1')
+  timeRequests(app, metrics)
+  new Gauge({
+    name: 'trellis_registry_instances',
+    help: 'Instances holding a lease, by the service they registered for.',
+    // Not `service`: every series already carries service="registry".
+    labelNames: ['registered_service'],
+    registers: [metrics],
+    collect() {
+      this.reset()
+      for (const [service, instances] of Object.entries(table.snapshot().services))
+        this.set({ registered_service: service }, instances.length)
+    },
+  })
+  const changes = new Counter({
+    name: 'trellis_registry_changes_total',
+    help: 'Registrations, updates, deregistrations and expired leases.',
+    labelNames: ['kind'],
+    registers: [metrics],
+  })
+  table.onChange((change) => {
+    if (change) changes.inc({ kind: change.kind })
+  })
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.contentType)
+    return metrics.metrics()
   })
 
   registerHealthRoutes(app, new Readiness(), {

@@ -2,9 +2,11 @@ import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
 import {
   createLogger,
+  instanceMetrics,
   parseTopology,
   RegistryClient,
   type RouteInfo,
+  requestDurations,
   ServiceDirectory,
 } from '@trellis/kit/platform'
 import { createRegistryApp } from '@trellis/registry'
@@ -101,6 +103,8 @@ function raw(text: string): Promise<string> {
   })
 }
 
+const metrics = instanceMetrics('gateway', 'gateway-test')
+
 beforeAll(async () => {
   const { app } = createRegistryApp({
     log,
@@ -120,6 +124,7 @@ beforeAll(async () => {
     topology,
     directory,
     upstreamConnections: 16,
+    metrics,
   })
   upstreams = built.upstreams
   directory.start()
@@ -127,7 +132,12 @@ beforeAll(async () => {
     directory.stop()
     await upstreams.close()
   })
-  gateway = createGateway({ log, filters: built.filters, accessLog: false })
+  gateway = createGateway({
+    log,
+    filters: built.filters,
+    accessLog: false,
+    requestDurations: requestDurations(metrics),
+  })
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve))
   closers.push(() => gateway.drain(1_000))
   const gatewayAddress = gateway.server.address()
@@ -218,6 +228,66 @@ describe('gateway routing', () => {
     ]) {
       const response = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
       expect(response, path).toMatch(/^HTTP\/1.1 400[\s\S]*TRELLIS_GATEWAY_PATH_INVALID/)
+    }
+  })
+})
+
+describe('gateway metrics', () => {
+  it('serves its series on GET /metrics to loopback: requests by route prefix and status, upstream calls', async () => {
+    await http(`${base}/api/catalog/products`)
+    await http(`${base}/api/nowhere`)
+    await http(`${base}/health/live`)
+    const res = await fetch(`${base}/metrics`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('text/plain')
+    const text = await res.text()
+    const line = (pattern: RegExp) => text.split('\n').find((l) => pattern.test(l))
+    expect(
+      line(
+        /^trellis_http_request_duration_seconds_count\{method="GET",route="\/api\/catalog",status="200",service="gateway",instance="gateway-test"\} [1-9]/,
+      ),
+    ).toBeDefined()
+    expect(
+      line(/^trellis_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"/),
+    ).toBeDefined()
+    // Probes and scrapes are not traffic.
+    expect(
+      line(/^trellis_http_request_duration_seconds_count\{[^}]*route="(\/health|\/metrics)/),
+    ).toBeUndefined()
+    // Which upstream instance was called is its own label: `instance` stays the gateway's.
+    expect(
+      line(
+        /^trellis_client_attempts_total\{dependency="catalog",upstream="catalog-[ab]",outcome="ok",service="gateway",instance="gateway-test"\} [1-9]/,
+      ),
+    ).toBeDefined()
+    expect(
+      line(
+        /^trellis_client_breaker_state\{dependency="catalog",service="gateway",instance="gateway-test"\} 0/,
+      ),
+    ).toBeDefined()
+    expect(line(/^process_cpu_seconds_total\{service="gateway",instance="gateway-test"\}/)).toBeDefined()
+  })
+
+  it('answers the 404 of any unknown path to an address it does not allow', async () => {
+    const { filters, upstreams: others } = buildFilters(DEFAULT_FILTERS, {
+      topology,
+      directory,
+      upstreamConnections: 1,
+      metrics: instanceMetrics('gateway', 'gateway-closed'),
+      metricsAllow: ['10.0.0.0/8'],
+    })
+    const closed = createGateway({ log, filters, accessLog: false })
+    await new Promise<void>((resolve) => closed.server.listen(0, '127.0.0.1', resolve))
+    try {
+      const address = closed.server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      const res = await http(`http://127.0.0.1:${port}/metrics`)
+      expect(res.status).toBe(404)
+      expect(res.headers.get('content-type')).toContain('application/problem+json')
+      expect(JSON.stringify(res.body)).not.toContain('trellis_')
+    } finally {
+      await closed.drain(1_000)
+      await others.close()
     }
   })
 })

@@ -26,6 +26,16 @@ async function start(options: { ttlMs?: number; port?: number } = {}) {
   return { app, table, url: `http://127.0.0.1:${port}`, port }
 }
 
+/** The value of the series with these labels (and maybe others) in a Prometheus text answer. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return undefined
+}
+
 const body = (port: number) => ({ host: '127.0.0.1', port, version: '1.0.0', metadata: { routes: [] } })
 
 describe('registry HTTP API', () => {
@@ -104,7 +114,40 @@ describe('registry HTTP API', () => {
   })
 })
 
-describe('registry connections', () => {
+describe('registry metrics and connections', () => {
+  it('serves /metrics: leases per service, changes by kind, requests by route', async () => {
+    const { url } = await start({ ttlMs: 500 })
+    for (const id of ['catalog-1', 'catalog-2'])
+      await http(`${url}/v1/services/catalog/instances/${id}`, { method: 'PUT', body: body(4001) })
+    await http(`${url}/v1/services/order/instances/order-1`, { method: 'PUT', body: body(4002) })
+    await http(`${url}/v1/services/order/instances/order-1`, { method: 'DELETE' })
+    await http(`${url}/v1/services`)
+    const res = await fetch(`${url}/metrics`)
+    expect(res.headers.get('content-type')).toContain('text/plain')
+    const text = await res.text()
+    expect(sample(text, 'trellis_registry_instances', { registered_service: 'catalog' })).toBe(2)
+    expect(sample(text, 'trellis_registry_instances', { registered_service: 'order' })).toBeUndefined()
+    expect(sample(text, 'trellis_registry_changes_total', { kind: 'registered' })).toBe(3)
+    expect(sample(text, 'trellis_registry_changes_total', { kind: 'deregistered' })).toBe(1)
+    expect(
+      sample(text, 'trellis_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/v1/services',
+        status: '200',
+        service: 'registry',
+        instance: 'registry-1',
+      }),
+    ).toBe(1)
+    await eventually(
+      async () =>
+        sample(await (await fetch(`${url}/metrics`)).text(), 'trellis_registry_changes_total', {
+          kind: 'expired',
+        }) === 2,
+      3_000,
+      'expired leases counted',
+    )
+  })
+
   it('leaves no listener behind on a keep-alive connection, request after request', async () => {
     const { app, url } = await start()
     const sockets = new Set<Socket>()
