@@ -97,6 +97,31 @@ function waiter() {
   }
 }
 
+/**
+ * The throughput stage: `send` makes, commits or publishes the events
+ * numbered `ns` (BATCH at a time, EVENTS in all) and gives back when each
+ * arrives; the figures run to the last arrival.
+ */
+async function throughput(
+  latencies: number[],
+  send: (ns: number[]) => Promise<Array<Promise<number>>>,
+): Promise<Figures> {
+  const arrivals: Array<Promise<number>> = []
+  const cpu = process.cpuUsage()
+  const machineCpu = machineCpuMs()
+  const started = performance.now()
+  for (let i = LATENCY_SAMPLES; i < LATENCY_SAMPLES + EVENTS; i += BATCH)
+    arrivals.push(...(await send(Array.from({ length: BATCH }, (_, j) => i + j))))
+  const last = Math.max(...(await Promise.all(arrivals)))
+  return {
+    eventsPerS: EVENTS / ((last - started) / 1000),
+    cpuUsPerEvent: cpuUs(cpu) / EVENTS,
+    machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  }
+}
+
 async function raw(kind: TransportKind, url: string): Promise<Figures> {
   const source = `b${randomBytes(3).toString('hex')}`
   const type = `${source}.bench.raw`
@@ -122,22 +147,12 @@ async function raw(kind: TransportKind, url: string): Promise<Figures> {
       await publisher.publish([event])
       latencies.push((await arrived) - started)
     }
-    const events = Array.from({ length: EVENTS }, (_, i) =>
-      createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } }),
-    )
-    const all = Promise.all(events.map((e) => arrivals.expect(e.id)))
-    const cpu = process.cpuUsage()
-    const machineCpu = machineCpuMs()
-    const started = performance.now()
-    for (let i = 0; i < events.length; i += BATCH) await publisher.publish(events.slice(i, i + BATCH))
-    const last = Math.max(...(await all))
-    return {
-      eventsPerS: EVENTS / ((last - started) / 1000),
-      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
-      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-    }
+    return await throughput(latencies, async (ns) => {
+      const events = ns.map((i) => createEnvelope(source, { type, key: `k${i % KEYS}`, data: { i } }))
+      const arrived = events.map((e) => arrivals.expect(e.id))
+      await publisher.publish(events)
+      return arrived
+    })
   } finally {
     await subscription.stop()
     await consumer.close()
@@ -208,25 +223,13 @@ async function direct(kind: TransportKind, url: string, postgresUrl: string): Pr
       await publisher.publish([e])
       latencies.push((await arrived) - committed)
     }
-    const arrivalsAll: Array<Promise<number>> = []
-    const cpu = process.cpuUsage()
-    const machineCpu = machineCpuMs()
-    const started = performance.now()
-    for (let i = LATENCY_SAMPLES; i < LATENCY_SAMPLES + EVENTS; i += BATCH) {
-      const ns = Array.from({ length: BATCH }, (_, j) => i + j)
+    return await throughput(latencies, async (ns) => {
       const events = ns.map(event)
-      for (const e of events) arrivalsAll.push(arrivals.expect(e.id))
+      const arrived = events.map((e) => arrivals.expect(e.id))
       await dbs.producer.query(INSERT_FACTS, [ns])
       await publisher.publish(events)
-    }
-    const last = Math.max(...(await Promise.all(arrivalsAll)))
-    return {
-      eventsPerS: EVENTS / ((last - started) / 1000),
-      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
-      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-    }
+      return arrived
+    })
   } finally {
     await subscription.stop()
     await consumer.close()
@@ -302,22 +305,9 @@ async function full(kind: TransportKind, url: string, postgresUrl: string): Prom
       const committed = performance.now()
       latencies.push((await arrived!) - committed)
     }
-    const arrivalsAll: Array<Promise<number>> = []
-    const cpu = process.cpuUsage()
-    const machineCpu = machineCpuMs()
-    const started = performance.now()
-    for (let i = LATENCY_SAMPLES; i < LATENCY_SAMPLES + EVENTS; i += BATCH) {
-      const written = await commit(Array.from({ length: BATCH }, (_, j) => ({ i: i + j })))
-      for (const e of written) arrivalsAll.push(arrivals.expect(e.id))
-    }
-    const last = Math.max(...(await Promise.all(arrivalsAll)))
-    return {
-      eventsPerS: EVENTS / ((last - started) / 1000),
-      cpuUsPerEvent: cpuUs(cpu) / EVENTS,
-      machineUsPerEvent: ((machineCpuMs() - machineCpu) * 1000) / EVENTS,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-    }
+    return await throughput(latencies, async (ns) =>
+      (await commit(ns.map((i) => ({ i })))).map((e) => arrivals.expect(e.id)),
+    )
   } finally {
     await consumer.stop()
     await relay.stop()
