@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
-import { eventually, http, REPO_ROOT, startTestSystem, type TestSystem } from '@trellis/testing'
+import { eventually, http, runCli, startTestSystem, type TestSystem } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 // Central configuration in the whole system: the CLI changes a setting, every
@@ -20,23 +18,8 @@ beforeAll(async () => {
 })
 afterAll(() => system?.stop())
 
-const CLI = join(REPO_ROOT, 'platform/control/dist/cli.js')
-function trellis(...args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      NO_COLOR: '1',
-      TRELLIS_HOME: system.home,
-      TRELLIS_CONTROL_PORT: String(system.ports.control),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })))
-}
+const trellis = (...args: string[]) =>
+  runCli(args, { TRELLIS_HOME: system.home, TRELLIS_CONTROL_PORT: String(system.ports.control) })
 
 async function set(application: string, key: string, value: string): Promise<number> {
   const { code, output } = await trellis(

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { createEnvelope } from '@trellis/kit/platform'
-import { eventually, http, REPO_ROOT, startTestSystem, type TestSystem } from '@trellis/testing'
+import { eventually, http, runCli, signIn, startTestSystem, type TestSystem } from '@trellis/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
@@ -15,33 +13,14 @@ let admin: Record<string, string>
 beforeAll(async () => {
   system = await startTestSystem({ postgresUrl: inject('postgresUrl'), databasePrefix: `m${process.pid}_` })
   await system.waitReady(60_000)
-  const login = await eventually(
-    async () => {
-      const res = await http(`${system.urls.gateway}/api/identity/login`, {
-        body: { email: 'admin@trellis.local', password: 'admin-demo-pass' },
-      })
-      return res.status === 200 ? res : undefined
-    },
-    30_000,
-    'admin sign-in',
-  )
-  admin = { authorization: `Bearer ${login.body.accessToken}` }
+  admin = (await signIn(system.urls.gateway, 'admin@trellis.local', 'admin-demo-pass')).headers
 })
 afterAll(() => system?.stop())
 
 const gateway = (path: string, init?: Parameters<typeof http>[1]) =>
   http(`${system.urls.gateway}${path}`, init)
 
-function trellis(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'platform/control/dist/cli.js'), ...args], {
-    env: { ...process.env, NO_COLOR: '1', TRELLIS_REGISTRY_URL: system.urls.registry },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.on('data', (d) => (output += d))
-  child.stderr!.on('data', (d) => (output += d))
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })))
-}
+const trellis = (args: string[]) => runCli(args, { TRELLIS_REGISTRY_URL: system.urls.registry })
 
 describe('messaging in the running system', () => {
   it('runs on a provisioned broker database and shows it in the registry metadata', async () => {

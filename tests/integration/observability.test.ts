@@ -1,8 +1,15 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { eventually, http, REPO_ROOT, startTestSystem, type TestSystem } from '@trellis/testing'
+import {
+  eventually,
+  http,
+  REPO_ROOT,
+  runCli,
+  signIn,
+  startTestSystem,
+  type TestSystem,
+} from '@trellis/testing'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
@@ -39,17 +46,7 @@ beforeAll(async () => {
     }),
   })
   await system.waitReady(60_000)
-  const login = await eventually(
-    async () => {
-      const res = await http(`${system.urls.gateway}/api/identity/login`, {
-        body: { email: 'admin@trellis.local', password: 'admin-demo-pass' },
-      })
-      return res.status === 200 ? res : undefined
-    },
-    30_000,
-    'admin sign-in',
-  )
-  admin = { authorization: `Bearer ${login.body.accessToken}` }
+  admin = (await signIn(system.urls.gateway, 'admin@trellis.local', 'admin-demo-pass')).headers
 })
 afterAll(() => system?.stop())
 
@@ -58,16 +55,7 @@ const gateway = (path: string, init?: Parameters<typeof http>[1]) =>
 const consoleApi = (path: string, init?: Parameters<typeof http>[1]) =>
   http(`${system.urls.console}${path}`, init)
 
-function trellis(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'platform/control/dist/cli.js'), ...args], {
-    env: { ...process.env, NO_COLOR: '1', TRELLIS_CONSOLE_URL: system.urls.console },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.on('data', (d) => (output += d))
-  child.stderr!.on('data', (d) => (output += d))
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })))
-}
+const trellis = (args: string[]) => runCli(args, { TRELLIS_CONSOLE_URL: system.urls.console })
 
 /** The trace a gateway response names in its traceresponse header. */
 function traceIdOf(headers: Headers): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { eventually, http, startTestSystem, type TestSystem } from '@trellis/testing'
+import { eventually, http, signIn, startTestSystem, type TestSystem } from '@trellis/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { checkInvariants } from '../saga/invariants.js'
@@ -35,17 +35,8 @@ beforeAll(async () => {
     },
   })
   await system.waitReady(90_000)
-  const login = async (email: string, password: string) => {
-    const res = await eventually(
-      async () => {
-        const r = await http(`${system.urls.gateway}/api/identity/login`, { body: { email, password } })
-        return r.status === 200 ? r : undefined
-      },
-      30_000,
-      `${email} sign-in`,
-    )
-    return { authorization: `Bearer ${res.body.accessToken}` }
-  }
+  const login = async (email: string, password: string) =>
+    (await signIn(system.urls.gateway, email, password)).headers
   admin = await login('admin@trellis.local', 'admin-demo-pass')
   alice = await login('alice@example.com', 'customer-demo-pass')
 }, 120_000)

@@ -4,6 +4,7 @@ import {
   http,
   type JsonResponse,
   processAlive,
+  signIn,
   startTestSystem,
   type TestSystem,
 } from '@trellis/testing'
@@ -44,17 +45,8 @@ beforeAll(async () => {
     kettle: ['kettle@example.com', 'merchant-demo-pass'],
     admin: ['admin@trellis.local', 'admin-demo-pass'],
   } as const
-  for (const [who, [email, password]] of Object.entries(logins)) {
-    const res = await eventually(
-      async () => {
-        const r = await gw('/api/identity/login', { body: { email, password } })
-        return r.status === 200 ? r : undefined
-      },
-      30_000,
-      `sign-in of ${email}`,
-    )
-    tokens[who as keyof typeof tokens] = res.body.accessToken
-  }
+  for (const [who, [email, password]] of Object.entries(logins))
+    tokens[who as keyof typeof tokens] = (await signIn(system.urls.gateway, email, password)).accessToken
 })
 afterAll(async () => {
   if (tally.size) {

@@ -1,4 +1,5 @@
 export { type BrokerName, brokerStatus, LOCAL_BROKERS, reachable } from './brokers.js'
+export { runCli, type SignedIn, signIn } from './cli.js'
 export {
   startTestConfigServer,
   type TestConfigServer,
