@@ -15,6 +15,7 @@ export {
   startOwnRabbitMq,
 } from './own-broker.js'
 export { createTestDatabase, startTestPostgres, type TestPostgres } from './postgres.js'
+export { NO_MIGRATIONS, postgresBrokerEnv, startPublisher, type TestPublisher } from './publisher.js'
 export { startTestService, type TestService, type TestServiceOptions } from './service.js'
 export { REPO_ROOT, startTestSystem, type TestSystem } from './system.js'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js'

@@ -3,6 +3,7 @@ import {
   createTestDatabase,
   eventually,
   http,
+  NO_MIGRATIONS,
   startTestService,
   TEST_IDENTITIES,
   type TestService,
@@ -38,7 +39,7 @@ const sell = defineSaga<Data>({
 
 const shop = defineService({
   name: 'shop',
-  database: { migrations: new URL('./fixtures/none', import.meta.url) },
+  database: { migrations: NO_MIGRATIONS },
   routes: ({ db, sagas }) => [
     {
       method: 'POST',

@@ -1,35 +1,27 @@
-import { defineService, type EventDraft } from '@trellis/kit'
+import type { EventDraft } from '@trellis/kit'
 import {
-  createTestDatabase,
   eventually,
   http,
+  postgresBrokerEnv,
+  startPublisher,
   startTestService,
   TEST_IDENTITIES,
+  type TestPublisher,
   type TestService,
 } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { notifications } from '../../src/service.js'
 
 // Notifications with its real database, fed by a stand-in order service.
-const publisher = defineService({
-  name: 'order',
-  database: { migrations: new URL('./fixtures/none', import.meta.url) },
-  routes: () => [],
-})
-
 let service: TestService
-let order: TestService
-const publish = (draft: EventDraft) => order.context.db.tx((tx) => order.context.publish(tx, draft))
+let order: TestPublisher
+const publish = (draft: EventDraft) => order.publish(draft)
 
 beforeAll(async () => {
-  const admin = inject('postgresUrl')
-  const env = {
-    TRELLIS_MESSAGING_TRANSPORT: 'postgres',
-    TRELLIS_BROKER_URL: await createTestDatabase(admin, 'notify_broker'),
-    TRELLIS_MESSAGING_POLL_MS: '200',
-  }
-  service = await startTestService(notifications, { postgresUrl: admin, env })
-  order = await startTestService(publisher, { postgresUrl: admin, env })
+  const postgresUrl = inject('postgresUrl')
+  const env = await postgresBrokerEnv(postgresUrl, 'notify_broker')
+  service = await startTestService(notifications, { postgresUrl, env })
+  order = await startPublisher('order', { postgresUrl, env })
   await service.context.messaging.ready()
 })
 afterAll(async () => {

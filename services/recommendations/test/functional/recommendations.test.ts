@@ -1,29 +1,27 @@
-import { defineService, type EventDraft } from '@trellis/kit'
-import { createTestDatabase, eventually, http, startTestService, type TestService } from '@trellis/testing'
+import type { EventDraft } from '@trellis/kit'
+import {
+  eventually,
+  http,
+  postgresBrokerEnv,
+  startPublisher,
+  startTestService,
+  type TestPublisher,
+  type TestService,
+} from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { recommendations } from '../../src/service.js'
 
 // Recommendations with its real database, fed by a stand-in order service
 // that publishes order events over the postgres transport.
-const publisher = defineService({
-  name: 'order',
-  database: { migrations: new URL('./fixtures/none', import.meta.url) },
-  routes: () => [],
-})
-
 let service: TestService
-let order: TestService
-const publish = (draft: EventDraft) => order.context.db.tx((tx) => order.context.publish(tx, draft))
+let order: TestPublisher
+const publish = (draft: EventDraft) => order.publish(draft)
 
 beforeAll(async () => {
-  const admin = inject('postgresUrl')
-  const env = {
-    TRELLIS_MESSAGING_TRANSPORT: 'postgres',
-    TRELLIS_BROKER_URL: await createTestDatabase(admin, 'reco_broker'),
-    TRELLIS_MESSAGING_POLL_MS: '200',
-  }
-  service = await startTestService(recommendations, { postgresUrl: admin, env })
-  order = await startTestService(publisher, { postgresUrl: admin, env })
+  const postgresUrl = inject('postgresUrl')
+  const env = await postgresBrokerEnv(postgresUrl, 'reco_broker')
+  service = await startTestService(recommendations, { postgresUrl, env })
+  order = await startPublisher('order', { postgresUrl, env })
   await service.context.messaging.ready()
 })
 afterAll(async () => {
