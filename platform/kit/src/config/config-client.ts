@@ -1,5 +1,6 @@
-import { Agent, request } from 'undici'
+import { Agent } from 'undici'
 import { defineError } from '../errors/define-error.js'
+import { enc, platformCall } from '../http/platform-call.js'
 import type { PublishedSetting } from './live-settings.js'
 
 export const ConfigClientErrors = {
@@ -95,27 +96,17 @@ export class ConfigClient {
     timeoutMs = DEFAULTS.requestTimeoutMs,
     signal?: AbortSignal,
   ): Promise<{ status: number; text: string }> {
-    try {
-      const res = await request(this.url + path, {
+    return platformCall(
+      this.url + path,
+      {
         method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        body,
+        headers: { authorization: `Bearer ${this.token}` },
+        timeoutMs,
         signal,
         dispatcher: this.agent,
-      })
-      return { status: res.statusCode, text: await res.body.text() }
-    } catch (error) {
-      if (signal?.aborted) throw error
-      throw ConfigClientErrors.unreachable(this.url, error instanceof Error ? error.message : String(error))
-    }
+      },
+      (reason) => ConfigClientErrors.unreachable(this.url, reason),
+    )
   }
-}
-
-function enc(segment: string): string {
-  return encodeURIComponent(segment)
 }

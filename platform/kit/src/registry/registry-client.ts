@@ -1,5 +1,5 @@
-import { request } from 'undici'
 import { defineError } from '../errors/define-error.js'
+import { enc, platformCall } from '../http/platform-call.js'
 import type { CatalogSnapshot, Lease, Registration } from './instance.js'
 
 export const RegistryErrors = {
@@ -69,23 +69,8 @@ export class RegistryClient {
     timeoutMs = DEFAULTS.requestTimeoutMs,
     signal?: AbortSignal,
   ): Promise<{ status: number; text: string }> {
-    try {
-      const res = await request(this.url + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal,
-      })
-      return { status: res.statusCode, text: await res.body.text() }
-    } catch (error) {
-      if (signal?.aborted) throw error
-      throw RegistryErrors.unreachable(this.url, error instanceof Error ? error.message : String(error))
-    }
+    return platformCall(this.url + path, { method, body, timeoutMs, signal }, (reason) =>
+      RegistryErrors.unreachable(this.url, reason),
+    )
   }
-}
-
-function enc(segment: string): string {
-  return encodeURIComponent(segment)
 }
