@@ -42,7 +42,10 @@ export function metrics(registry: Registry, readers: BlockList): GatewayFilter {
       return registry.metrics().then((body) => {
         context.writeHead({
           status: 200,
-          headers: { 'content-type': registry.contentType, 'content-length': String(Buffer.byteLength(body)) },
+          headers: {
+            'content-type': registry.contentType,
+            'content-length': String(Buffer.byteLength(body)),
+          },
         })
         context.res.end(body)
         context.handled = true
