@@ -1,33 +1,8 @@
 import { useMemo, useState } from 'react'
+import type { StoredSpan as Span, TraceSummary as Summary } from '../../../src/store/trace-types'
 import { fmtMs, fmtTime, usePoll } from '../api'
 import { Badge, Empty, Page, VirtualList } from '../components'
 import { go } from '../router'
-
-interface Summary {
-  traceId: string
-  name: string
-  rootService: string
-  services: string[]
-  spans: number
-  errors: number
-  startMs: number
-  durationMs: number
-  requestId?: string
-}
-interface Span {
-  traceId: string
-  spanId: string
-  parentSpanId?: string
-  name: string
-  kind: number
-  service: string
-  instance: string
-  startMs: number
-  durationMs: number
-  status: number
-  statusMessage?: string
-  attributes: Record<string, unknown>
-}
 
 // No red: red marks errors.
 const COLORS = ['#4f8cff', '#2bb673', '#f5a524', '#c86bfa', '#1fc8db', '#a3be8c', '#ff9f43', '#8b93ff']
