@@ -105,7 +105,8 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
 
   // GET /metrics, as every instance serves it: requests by route (watches and heartbeats included,
   // long-polls aside), the process, the leases held per service and the changes by kind.
-  const metrics = instanceMetrics('registry', options.instance ?? 'registry-1')
+  const instance = options.instance ?? 'registry-1'
+  const metrics = instanceMetrics('registry', instance)
   timeRequests(app, metrics)
   new Gauge({
     name: 'trellis_registry_instances',
@@ -135,7 +136,7 @@ export function createRegistryApp(options: RegistryOptions): { app: FastifyInsta
 
   registerHealthRoutes(app, new Readiness(), {
     service: 'registry',
-    instance: 'registry',
+    instance,
     version: '0.1.0',
     startedAt: new Date(startedAt).toISOString(),
   })
